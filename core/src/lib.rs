@@ -1,1 +1,41 @@
-pub fn x(){}
+//! Host-free core of bucket-cors: the OSS/S3 per-bucket CORS behaviour of
+//! `shared/spec/semantics.md`, with no proxy-wasm dependency.
+//!
+//! The flow is: [`Policy::from_json`] parses and validates the plugin
+//! configuration once (every error reported at once) into a compiled form;
+//! [`Policy::decide`] turns a [`Request`] into an [`Action`] — plain data the
+//! host glue applies; [`ResponsePlan::header_ops`] says how to edit the
+//! response headers. Nothing here talks to a host, so it is tested natively.
+
+mod bucket;
+mod compile;
+mod config;
+mod decision;
+mod error;
+mod error_body;
+mod header_names;
+mod method;
+mod origin;
+mod request;
+mod response;
+
+pub use compile::{BucketCors, Policy, Rule};
+pub use config::{RawCors, RawPolicy, RawRule, UnmatchedPreflight};
+pub use decision::{Action, AllowOrigin, Grant, LocalReply};
+pub use error::{ConfigError, ConfigErrors};
+pub use request::{Request, Single};
+pub use response::{HeaderOp, ResponsePlan};
+
+/// Response header names the filter owns on a configured bucket.
+pub mod names {
+    pub const ACAO: &str = "access-control-allow-origin";
+    pub const ACAC: &str = "access-control-allow-credentials";
+    pub const ACAM: &str = "access-control-allow-methods";
+    pub const ACAH: &str = "access-control-allow-headers";
+    pub const ACEH: &str = "access-control-expose-headers";
+    pub const ACMA: &str = "access-control-max-age";
+    pub const VARY: &str = "vary";
+    pub const CONTENT_TYPE: &str = "content-type";
+    /// The CORS response headers an upstream may set and the filter replaces.
+    pub const OWNED: [&str; 6] = [ACAO, ACAC, ACAM, ACAH, ACEH, ACMA];
+}

@@ -1,0 +1,174 @@
+//! Header names: RFC 9110 tokens, the `Access-Control-Request-Headers` list
+//! of a preflight, and the compiled `AllowedHeader` matcher of one rule.
+
+use crate::origin::literal_star_glob;
+use globset::{GlobSet, GlobSetBuilder};
+use std::collections::HashSet;
+
+/// At most this many names in ACRH (spec §5); more fails the preflight.
+pub(crate) const MAX_REQUEST_HEADERS: usize = 64;
+/// At most this many bytes of ACRH, all lines together (spec §5).
+pub(crate) const MAX_REQUEST_HEADERS_BYTES: usize = 4096;
+
+/// RFC 9110 `tchar`.
+pub(crate) fn is_tchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
+}
+
+pub(crate) fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&c| is_tchar(c))
+}
+
+/// Why a preflight's ACRH cannot be evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BadRequestHeaders {
+    TooLong,
+    TooMany,
+    NotAToken,
+}
+
+/// Splits every ACRH line on `,`, trims spaces and tabs, drops empty items
+/// and lower-cases the rest; bounded in bytes and items so a hostile list
+/// costs little (spec §3.3 and §5).
+pub(crate) fn parse_request_headers(lines: &[&[u8]]) -> Result<Vec<String>, BadRequestHeaders> {
+    let total: usize = lines.iter().map(|l| l.len()).sum::<usize>() + lines.len().saturating_sub(1);
+    if total > MAX_REQUEST_HEADERS_BYTES {
+        return Err(BadRequestHeaders::TooLong);
+    }
+    let mut names = Vec::new();
+    for line in lines {
+        for item in line.split(|&c| c == b',') {
+            let item = trim_ows_end(trim_ows_start(item));
+            if item.is_empty() {
+                continue;
+            }
+            if !is_token(item) {
+                return Err(BadRequestHeaders::NotAToken);
+            }
+            if names.len() == MAX_REQUEST_HEADERS {
+                return Err(BadRequestHeaders::TooMany);
+            }
+            // A token is ASCII.
+            names.push(String::from_utf8_lossy(item).to_ascii_lowercase());
+        }
+    }
+    Ok(names)
+}
+
+fn trim_ows_start(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    &s[n..]
+}
+
+fn trim_ows_end(s: &[u8]) -> &[u8] {
+    let n = s
+        .iter()
+        .rev()
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    &s[..s.len() - n]
+}
+
+/// The compiled `AllowedHeader` list of one rule: lower-case exact names,
+/// one `GlobSet` for the patterns with a `*`, or any name for a lone `*`.
+#[derive(Debug)]
+pub(crate) struct HeaderMatcher {
+    any: bool,
+    exact: HashSet<String>,
+    globs: Option<GlobSet>,
+}
+
+impl HeaderMatcher {
+    /// `names` are validated tokens with at most one `*`.
+    pub(crate) fn new(names: &[String]) -> Result<Self, globset::Error> {
+        let mut any = false;
+        let mut exact = HashSet::new();
+        let mut globs = GlobSetBuilder::new();
+        let mut n_globs = 0;
+        for name in names {
+            let lower = name.to_ascii_lowercase();
+            if lower == "*" {
+                any = true;
+            } else if lower.contains('*') {
+                globs.add(literal_star_glob(&lower)?);
+                n_globs += 1;
+            } else {
+                exact.insert(lower);
+            }
+        }
+        let globs = if n_globs > 0 {
+            Some(globs.build()?)
+        } else {
+            None
+        };
+        Ok(Self { any, exact, globs })
+    }
+
+    /// `name` is lower case.
+    pub(crate) fn allows(&self, name: &str) -> bool {
+        self.any
+            || self.exact.contains(name)
+            || self.globs.as_ref().is_some_and(|g| g.is_match(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(lines: &[&str]) -> Result<Vec<String>, BadRequestHeaders> {
+        let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        parse_request_headers(&lines)
+    }
+
+    #[test]
+    fn request_headers_are_split_trimmed_lower_cased_and_empties_dropped() {
+        assert_eq!(
+            parse(&["X-Amz-Meta-A , content-type"]).unwrap(),
+            vec!["x-amz-meta-a", "content-type"]
+        );
+        assert_eq!(
+            parse(&[",,\tauthorization,, "]).unwrap(),
+            vec!["authorization"]
+        );
+        assert_eq!(parse(&[""]).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn several_request_header_lines_count_as_one_list() {
+        assert_eq!(
+            parse(&["authorization", "x-csrf-token"]).unwrap(),
+            vec!["authorization", "x-csrf-token"]
+        );
+    }
+
+    #[test]
+    fn request_headers_beyond_the_bounds_or_not_tokens_are_refused() {
+        assert_eq!(parse(&["header name"]), Err(BadRequestHeaders::NotAToken));
+        assert_eq!(parse(&["x-a;b"]), Err(BadRequestHeaders::NotAToken));
+        let many: Vec<String> = (0..65).map(|i| format!("x-h{i}")).collect();
+        assert_eq!(parse(&[&many.join(",")]), Err(BadRequestHeaders::TooMany));
+        let ok: Vec<String> = (0..64).map(|i| format!("x-h{i}")).collect();
+        assert_eq!(parse(&[&ok.join(",")]).unwrap().len(), 64);
+        let long = "a".repeat(4097);
+        assert_eq!(parse(&[&long]), Err(BadRequestHeaders::TooLong));
+        assert_eq!(
+            parse_request_headers(&[b"x-\xff"]),
+            Err(BadRequestHeaders::NotAToken)
+        );
+    }
+
+    #[test]
+    fn allowed_headers_match_case_insensitively_with_one_star() {
+        let m = HeaderMatcher::new(&["Content-Type".into(), "x-oss-*".into()]).unwrap();
+        assert!(m.allows("content-type"));
+        assert!(m.allows("x-oss-meta-a"));
+        assert!(m.allows("x-oss-"));
+        assert!(!m.allows("x-os"));
+        assert!(!m.allows("authorization"));
+        let any = HeaderMatcher::new(&["*".into()]).unwrap();
+        assert!(any.allows("authorization"));
+        let none = HeaderMatcher::new(&[]).unwrap();
+        assert!(!none.allows("content-type"));
+    }
+}

@@ -1,0 +1,441 @@
+//! Origins: the request's `Origin` parsed as a serialized origin, the closed
+//! `AllowedOrigin` pattern grammar (`*` is the only special character), and
+//! the compiled per-rule matcher (exact set + one `GlobSet`).
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use std::collections::HashSet;
+
+/// Longest `Origin` a non-`*` pattern will look at (spec §5).
+const MAX_ORIGIN_LEN: usize = 2048;
+
+/// The request's `Origin` if it is a well-formed serialized origin
+/// (`scheme "://" host [":" port]`), lower-cased for matching. Anything else —
+/// a path, userinfo, whitespace, a comma, `null`, non-ASCII — is `None`, so
+/// it can only ever match the pattern `*`.
+pub(crate) fn parse_request_origin(raw: &[u8]) -> Option<String> {
+    if raw.is_empty() || raw.len() > MAX_ORIGIN_LEN {
+        return None;
+    }
+    let sep = find(raw, b"://")?;
+    let (scheme, rest) = (&raw[..sep], &raw[sep + 3..]);
+    if !is_scheme(scheme) {
+        return None;
+    }
+    let (host, port) = split_host_port(rest)?;
+    if !(is_reg_name(host) || is_ipv6_literal(host)) {
+        return None;
+    }
+    if let Some(port) = port {
+        if port.is_empty() || port.len() > 5 || !port.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+    }
+    // Every byte is ASCII by now.
+    std::str::from_utf8(raw).ok().map(str::to_ascii_lowercase)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn is_scheme(s: &[u8]) -> bool {
+    matches!(s.first(), Some(c) if c.is_ascii_alphabetic())
+        && s.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+}
+
+/// A host name: letters, digits, `-` and `.`.
+fn is_reg_name(s: &[u8]) -> bool {
+    !s.is_empty()
+        && s.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.'))
+}
+
+/// `[` hex digits, `:` and `.` `]`.
+fn is_ipv6_literal(s: &[u8]) -> bool {
+    s.len() > 2
+        && s[0] == b'['
+        && s[s.len() - 1] == b']'
+        && s[1..s.len() - 1]
+            .iter()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
+}
+
+/// Splits `host[:port]`, keeping an IPv6 literal's brackets with the host.
+fn split_host_port(rest: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let host_end = if rest.first() == Some(&b'[') {
+        rest.iter().position(|&c| c == b']')? + 1
+    } else {
+        rest.iter().position(|&c| c == b':').unwrap_or(rest.len())
+    };
+    let (host, tail) = rest.split_at(host_end);
+    match tail.split_first() {
+        None => Some((host, None)),
+        Some((b':', port)) => Some((host, Some(port))),
+        Some(_) => None,
+    }
+}
+
+/// One validated `AllowedOrigin` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OriginPattern {
+    /// `*`: every non-empty Origin, answered with a literal `*`.
+    Any,
+    /// A serialized origin, lower-cased.
+    Exact(String),
+    /// A lower-cased origin with one `*` standing for any run of characters.
+    Wildcard(String),
+}
+
+/// Validates one `AllowedOrigin` entry against the closed grammar of spec §1.
+pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
+    if s == "*" {
+        return Ok(OriginPattern::Any);
+    }
+    if s.is_empty() {
+        return Err(
+            "is empty; write an origin such as \"https://www.example.com\" or \"*\"".into(),
+        );
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains whitespace or a control character".into());
+    }
+    if s.eq_ignore_ascii_case("null") {
+        return Err("the origin \"null\" is shared by sandboxed frames, files and redirects, so trusting it trusts everyone; it is refused".into());
+    }
+    if s.matches('*').count() > 1 {
+        return Err("has more than one \"*\"; at most one is allowed".into());
+    }
+    let lower = s.to_ascii_lowercase();
+    let Some((scheme, rest)) = lower.split_once("://") else {
+        return Err("is not of the form scheme://host[:port]".into());
+    };
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'*')
+        && scheme
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.' | b'*'));
+    if !scheme_ok {
+        return Err("has an invalid scheme".into());
+    }
+    if rest.contains(['/', '?', '#', '@', '\\']) {
+        return Err(
+            "has a path, query, fragment or userinfo; an origin is only scheme://host[:port]"
+                .into(),
+        );
+    }
+    let Some((host, port)) = split_host_port(rest.as_bytes()) else {
+        return Err("is not of the form scheme://host[:port]".into());
+    };
+    let host_ok = if host.first() == Some(&b'[') {
+        host.len() > 2
+            && host[host.len() - 1] == b']'
+            && host[1..host.len() - 1]
+                .iter()
+                .all(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.' | b'*'))
+    } else {
+        !host.is_empty()
+            && host
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'*'))
+    };
+    if !host_ok {
+        return Err("has an invalid host (letters, digits, '-' and '.', or an IPv6 literal in brackets; Punycode for international names)".into());
+    }
+    if let Some(port) = port {
+        let digits = port.iter().filter(|c| c.is_ascii_digit()).count();
+        let ok = !port.is_empty()
+            && port.iter().all(|c| c.is_ascii_digit() || *c == b'*')
+            && digits <= 5;
+        if !ok {
+            return Err("has an invalid port (1 to 5 digits)".into());
+        }
+        if (scheme == "https" && port == b"443") || (scheme == "http" && port == b"80") {
+            return Err(format!(
+                "has the default port, which browsers never send; write it without \":{}\"",
+                String::from_utf8_lossy(port)
+            ));
+        }
+    }
+    if let Some(star) = host.iter().position(|&c| c == b'*') {
+        if !names_a_domain(&host[star + 1..]) {
+            return Err("would match every host, or every host under one label, and a matched origin is echoed with credentials allowed; write \"*\" to allow every origin without credentials".into());
+        }
+    }
+    if lower.contains('*') {
+        Ok(OriginPattern::Wildcard(lower))
+    } else {
+        Ok(OriginPattern::Exact(lower))
+    }
+}
+
+/// Whether the literal host text after a `*` pins at least two labels
+/// (`.b.com`, `b.com`), so the wildcard cannot reach every host or every host
+/// under one label (`""`, `.com`, `com`).
+fn names_a_domain(after_star: &[u8]) -> bool {
+    let s = after_star.strip_prefix(b".").unwrap_or(after_star);
+    let labels: Vec<&[u8]> = s.split(|&c| c == b'.').collect();
+    labels.len() >= 2 && labels.iter().all(|l| !l.is_empty())
+}
+
+/// Builds a glob whose only meta character is `*`: every other glob meta
+/// character is escaped, so `http://[::1]:8080` stays literal. `*` matches any
+/// run of characters, dots and slashes included; the glob is anchored.
+pub(crate) fn literal_star_glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
+    let escaped: Vec<String> = pattern.split('*').map(globset::escape).collect();
+    GlobBuilder::new(&escaped.join("*"))
+        .literal_separator(false)
+        .backslash_escape(false)
+        .build()
+}
+
+/// The compiled `AllowedOrigin` list of one rule.
+#[derive(Debug)]
+pub(crate) struct OriginMatcher {
+    any: bool,
+    exact: HashSet<String>,
+    globs: Option<GlobSet>,
+}
+
+/// How a rule's `AllowedOrigin` matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OriginMatch {
+    /// A listed origin or wildcard pattern matched: echo the Origin.
+    Listed,
+    /// Only `*` matched: answer `*`.
+    Any,
+}
+
+impl OriginMatcher {
+    pub(crate) fn new(patterns: Vec<OriginPattern>) -> Result<Self, globset::Error> {
+        let mut any = false;
+        let mut exact = HashSet::new();
+        let mut globs = GlobSetBuilder::new();
+        let mut n_globs = 0;
+        for p in patterns {
+            match p {
+                OriginPattern::Any => any = true,
+                OriginPattern::Exact(s) => {
+                    exact.insert(s);
+                }
+                OriginPattern::Wildcard(s) => {
+                    globs.add(literal_star_glob(&s)?);
+                    n_globs += 1;
+                }
+            }
+        }
+        let globs = if n_globs > 0 {
+            Some(globs.build()?)
+        } else {
+            None
+        };
+        Ok(Self { any, exact, globs })
+    }
+
+    /// `parsed` is the lower-cased Origin when it is well formed; a listed
+    /// pattern is preferred over `*` so a listed origin keeps its credentials.
+    pub(crate) fn matches(&self, parsed: Option<&str>) -> Option<OriginMatch> {
+        if let Some(origin) = parsed {
+            if self.exact.contains(origin)
+                || self.globs.as_ref().is_some_and(|g| g.is_match(origin))
+            {
+                return Some(OriginMatch::Listed);
+            }
+        }
+        self.any.then_some(OriginMatch::Any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(patterns: &[&str]) -> OriginMatcher {
+        let p = patterns
+            .iter()
+            .map(|s| parse_origin_pattern(s).unwrap())
+            .collect();
+        OriginMatcher::new(p).unwrap()
+    }
+
+    fn allows(patterns: &[&str], origin: &str) -> Option<OriginMatch> {
+        let parsed = parse_request_origin(origin.as_bytes());
+        matcher(patterns).matches(parsed.as_deref())
+    }
+
+    #[test]
+    fn well_formed_origins_parse_lower_cased() {
+        for (raw, want) in [
+            ("https://www.a.com", Some("https://www.a.com")),
+            ("HTTPS://WWW.A.COM", Some("https://www.a.com")),
+            ("http://localhost:3000", Some("http://localhost:3000")),
+            ("http://[::1]:8080", Some("http://[::1]:8080")),
+            (
+                "chrome-extension://abcdef",
+                Some("chrome-extension://abcdef"),
+            ),
+            ("null", None),
+            ("", None),
+            ("https://", None),
+            ("https://a.com/", None),
+            ("https://a.com/x", None),
+            ("https://u@a.com", None),
+            (" https://a.com", None),
+            ("https://a.com ", None),
+            ("https://a.com,https://b.com", None),
+            ("https://evil.com:x.b.com", None),
+            ("https://a.com:", None),
+            ("https://a.com:123456", None),
+            ("https://[::1", None),
+            ("https://[::1]x", None),
+            ("1https://a.com", None),
+            ("https//a.com", None),
+        ] {
+            assert_eq!(
+                parse_request_origin(raw.as_bytes()).as_deref(),
+                want,
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn origins_longer_than_two_kib_are_malformed() {
+        let long = format!("https://{}.com", "a".repeat(2100));
+        assert_eq!(parse_request_origin(long.as_bytes()), None);
+    }
+
+    #[test]
+    fn non_utf8_origin_is_malformed() {
+        assert_eq!(parse_request_origin(b"https://\xff.com"), None);
+    }
+
+    #[test]
+    fn wildcard_subdomain_matches_nested_labels_not_apex_or_suffix_confusion() {
+        let p = ["https://*.b.com"];
+        assert_eq!(allows(&p, "https://x.b.com"), Some(OriginMatch::Listed));
+        assert_eq!(allows(&p, "https://x.y.b.com"), Some(OriginMatch::Listed));
+        assert_eq!(allows(&p, "https://b.com"), None);
+        assert_eq!(allows(&p, "https://b.com.evil.io"), None);
+        assert_eq!(allows(&p, "https://x.b.com.evil.io"), None);
+        assert_eq!(allows(&p, "https://xb.com"), None);
+        assert_eq!(allows(&p, "http://x.b.com"), None);
+        assert_eq!(allows(&p, "https://x.b.com:8443"), None);
+        assert_eq!(allows(&p, "https://evil.com:x.b.com"), None);
+        assert_eq!(allows(&p, "https://evil.com/.b.com"), None);
+    }
+
+    #[test]
+    fn shared_suffixes_between_exact_origins_do_not_combine() {
+        let p = ["https://foo.com", "https://bar.com"];
+        assert_eq!(allows(&p, "https://foo.com"), Some(OriginMatch::Listed));
+        assert_eq!(allows(&p, "https://bar.com"), Some(OriginMatch::Listed));
+        assert_eq!(allows(&p, "https://barfoo.com"), None);
+        assert_eq!(allows(&p, "https://foobar.com"), None);
+        assert_eq!(allows(&p, "https://foo.com.bar.com"), None);
+    }
+
+    #[test]
+    fn exact_origin_is_not_a_prefix_or_substring() {
+        let p = ["https://example.com"];
+        for o in [
+            "https://notexample.com",
+            "https://example.com.common.net",
+            "https://example.co",
+            "https://example.community",
+            "https://example.com:443",
+        ] {
+            assert_eq!(allows(&p, o), None, "{o}");
+        }
+    }
+
+    #[test]
+    fn glob_characters_in_patterns_are_literal() {
+        let p = ["http://[::1]:8080"];
+        assert_eq!(allows(&p, "http://[::1]:8080"), Some(OriginMatch::Listed));
+        assert_eq!(allows(&p, "http://[::2]:8080"), None);
+        let p = ["http://[::1]:*"];
+        assert_eq!(allows(&p, "http://[::1]:9090"), Some(OriginMatch::Listed));
+        assert_eq!(allows(&p, "http://:9090"), None);
+        let g = literal_star_glob("a?c").unwrap().compile_matcher();
+        assert!(g.is_match("a?c"));
+        assert!(!g.is_match("abc"));
+        let g = literal_star_glob("{a,b}").unwrap().compile_matcher();
+        assert!(g.is_match("{a,b}"));
+        assert!(!g.is_match("a"));
+    }
+
+    #[test]
+    fn matching_is_case_insensitive_and_echo_is_decided_per_pattern() {
+        let p = ["https://WWW.A.com", "*"];
+        assert_eq!(allows(&p, "https://www.a.COM"), Some(OriginMatch::Listed));
+        assert_eq!(allows(&p, "https://other.com"), Some(OriginMatch::Any));
+        assert_eq!(allows(&p, "null"), Some(OriginMatch::Any));
+        assert_eq!(allows(&["https://www.a.com"], "null"), None);
+    }
+
+    #[test]
+    fn port_wildcard_matches_digits_only() {
+        let p = ["http://localhost:*"];
+        assert_eq!(
+            allows(&p, "http://localhost:3000"),
+            Some(OriginMatch::Listed)
+        );
+        assert_eq!(allows(&p, "http://localhost"), None);
+        assert_eq!(allows(&p, "http://localhost:80.evil.com"), None);
+        assert_eq!(allows(&p, "http://localhost.evil.com:80"), None);
+    }
+
+    #[test]
+    fn pattern_grammar_refuses_what_it_cannot_mean() {
+        for bad in [
+            "",
+            " https://a.com",
+            "null",
+            "NULL",
+            "https://a.com/",
+            "https://a.com/x",
+            "https://u@a.com",
+            "https://a.com?x",
+            "a.com",
+            "https://*.*.a.com",
+            "https://*",
+            "http*://*",
+            "https://*.com",
+            "https://*com",
+            "https://app.*",
+            "https://a.*.com",
+            "https://*:8080",
+            "https://a.com:x",
+            "https://a.com:123456",
+            "https://a.com:443",
+            "http://a.com:80",
+            "https://résumé.com",
+            "https://a_b.com",
+            "1https://a.com",
+        ] {
+            assert!(
+                parse_origin_pattern(bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+        for good in [
+            "*",
+            "https://www.a.com",
+            "https://*.b.com",
+            "https://*b.com",
+            "http://localhost:*",
+            "http://[::1]:8080",
+            "http*://www.a.com",
+            "https://a.com:8443",
+            "HTTPS://A.COM",
+        ] {
+            assert!(
+                parse_origin_pattern(good).is_ok(),
+                "{good:?} should be accepted"
+            );
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The few request headers the decision reads, borrowed from the host's map.
+
+/// A header that must appear at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Single<'a> {
+    #[default]
+    Absent,
+    One(&'a [u8]),
+    /// Several lines: browsers never send that, so it matches no rule.
+    Many,
+}
+
+impl<'a> Single<'a> {
+    fn push(&mut self, value: &'a [u8]) {
+        *self = match self {
+            Single::Absent => Single::One(value),
+            _ => Single::Many,
+        }
+    }
+
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Single::Absent)
+    }
+}
+
+/// What the filter needs to know about a request.
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    pub method: &'a [u8],
+    /// `:authority` (the Host header).
+    pub authority: &'a [u8],
+    pub path: &'a [u8],
+    /// `Origin`; an empty value counts as absent (spec §5).
+    pub origin: Single<'a>,
+    /// `Access-Control-Request-Method`.
+    pub request_method: Single<'a>,
+    /// Every `Access-Control-Request-Headers` line.
+    pub request_headers: Vec<&'a [u8]>,
+    /// `x-request-id`, for the 403 body.
+    pub request_id: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    /// Picks the fields out of a header list (names lower case, as Envoy
+    /// gives them; pseudo-headers included).
+    pub fn from_headers<I, N, V>(headers: I) -> Self
+    where
+        I: IntoIterator<Item = (&'a N, &'a V)>,
+        N: AsRef<str> + ?Sized + 'a,
+        V: AsRef<[u8]> + ?Sized + 'a,
+    {
+        let mut r = Request::default();
+        for (name, value) in headers {
+            let value = value.as_ref();
+            match name.as_ref() {
+                ":method" => r.method = value,
+                ":authority" => r.authority = value,
+                ":path" => r.path = value,
+                "origin" => {
+                    if !value.is_empty() {
+                        r.origin.push(value)
+                    }
+                }
+                "access-control-request-method" => r.request_method.push(value),
+                "access-control-request-headers" => r.request_headers.push(value),
+                "x-request-id" => r.request_id = value,
+                _ => {}
+            }
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_origin_lines_are_many_and_empty_origin_is_absent() {
+        let h: Vec<(String, Vec<u8>)> = vec![
+            (":method".into(), b"OPTIONS".to_vec()),
+            ("origin".into(), b"https://a.com".to_vec()),
+            ("origin".into(), b"https://b.com".to_vec()),
+            ("access-control-request-headers".into(), b"a".to_vec()),
+            ("access-control-request-headers".into(), b"b".to_vec()),
+        ];
+        let r = Request::from_headers(h.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+        assert_eq!(r.method, b"OPTIONS");
+        assert_eq!(r.origin, Single::Many);
+        assert_eq!(r.request_headers.len(), 2);
+        let h = [("origin", &b""[..])];
+        let r = Request::from_headers(h.iter().map(|(n, v)| (*n, *v)));
+        assert_eq!(r.origin, Single::Absent);
+    }
+}

@@ -1,0 +1,127 @@
+//! What to do to the response of a forwarded request on a configured bucket:
+//! replace the upstream's CORS headers, add the granted ones, merge `Vary`.
+
+use crate::compile::BucketCors;
+use crate::decision::Grant;
+use crate::names;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// One edit of the response headers, applied in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderOp<'a> {
+    /// Remove every line of this header.
+    Remove(&'static str),
+    /// Replace every line of this header with one line of this value.
+    Set(&'static str, Cow<'a, str>),
+}
+
+/// The decision for a forwarded request's response, kept by the glue
+/// between the request and the response phase.
+#[derive(Debug, Clone)]
+pub struct ResponsePlan {
+    pub(crate) cors: Arc<BucketCors>,
+    /// The rule that matched and the Origin to allow, if any.
+    pub grant: Option<Grant>,
+}
+
+impl ResponsePlan {
+    /// The edits for a response whose headers are `headers` (names lower
+    /// case, as Envoy gives them): every upstream CORS header the filter owns
+    /// is replaced or removed, so no duplicate or stale value reaches the
+    /// browser; `Vary: Origin` is merged when `ResponseVary` is on.
+    pub fn header_ops<'h, I, N, V>(&self, headers: I) -> Vec<HeaderOp<'_>>
+    where
+        I: IntoIterator<Item = (&'h N, &'h V)>,
+        N: AsRef<str> + ?Sized + 'h,
+        V: AsRef<[u8]> + ?Sized + 'h,
+    {
+        let mut present = [false; names::OWNED.len()];
+        let mut vary: Vec<&'h [u8]> = Vec::new();
+        for (name, value) in headers {
+            let name = name.as_ref();
+            if name == names::VARY {
+                vary.push(value.as_ref());
+            } else if let Some(i) = names::OWNED.iter().position(|n| *n == name) {
+                present[i] = true;
+            }
+        }
+
+        let mut ops = Vec::with_capacity(8);
+        if let Some(grant) = &self.grant {
+            if let Some(rule) = self.cors.rules.get(grant.rule) {
+                grant.allow_origin.push_headers(&mut ops);
+                ops.push(HeaderOp::Set(
+                    names::ACAM,
+                    Cow::Borrowed(&rule.allow_methods),
+                ));
+                if let Some(v) = &rule.expose_headers {
+                    ops.push(HeaderOp::Set(names::ACEH, Cow::Borrowed(v)));
+                }
+                if let Some(v) = &rule.max_age {
+                    ops.push(HeaderOp::Set(names::ACMA, Cow::Borrowed(v)));
+                }
+            }
+        }
+        for (i, name) in names::OWNED.iter().enumerate() {
+            let set_by_us = ops
+                .iter()
+                .any(|op| matches!(op, HeaderOp::Set(n, _) if n == name));
+            if present[i] && !set_by_us {
+                ops.push(HeaderOp::Remove(name));
+            }
+        }
+        if self.cors.response_vary {
+            if let Some(v) = merged_vary(&vary) {
+                ops.push(HeaderOp::Set(names::VARY, Cow::Owned(v)));
+            }
+        }
+        ops
+    }
+}
+
+/// The single `Vary` value that keeps every existing member and adds
+/// `Origin` once; `None` when nothing needs to change (`Origin` already
+/// listed, case-insensitively, or `Vary: *`).
+fn merged_vary(lines: &[&[u8]]) -> Option<String> {
+    let members = lines
+        .iter()
+        .flat_map(|l| l.split(|&c| c == b','))
+        .map(|m| m.trim_ascii())
+        .filter(|m| !m.is_empty());
+    let mut kept: Vec<&[u8]> = Vec::new();
+    for m in members {
+        if m == b"*" || m.eq_ignore_ascii_case(b"origin") {
+            return None;
+        }
+        kept.push(m);
+    }
+    let mut out = String::new();
+    for m in kept {
+        out.push_str(&String::from_utf8_lossy(m));
+        out.push_str(", ");
+    }
+    out.push_str("Origin");
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_gets_origin_once_and_keeps_what_was_there() {
+        assert_eq!(merged_vary(&[]).as_deref(), Some("Origin"));
+        assert_eq!(
+            merged_vary(&[b"Accept-Encoding"]).as_deref(),
+            Some("Accept-Encoding, Origin")
+        );
+        assert_eq!(
+            merged_vary(&[b"Accept-Encoding", b"Accept-Language ,"]).as_deref(),
+            Some("Accept-Encoding, Accept-Language, Origin")
+        );
+        assert_eq!(merged_vary(&[b"accept-encoding, ORIGIN"]), None);
+        assert_eq!(merged_vary(&[b"*"]), None);
+        assert_eq!(merged_vary(&[b"Accept, *"]), None);
+    }
+}

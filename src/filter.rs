@@ -1,0 +1,97 @@
+//! The HTTP context: reads headers, applies the core's decision.
+
+use bucket_cors_core::{Action as Decision, HeaderOp, Policy, Request, ResponsePlan};
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::{Action, MapType};
+use std::rc::Rc;
+
+pub struct CorsFilter {
+    policy: Option<Rc<Policy>>,
+    /// Set when the request was forwarded to a configured bucket.
+    plan: Option<ResponsePlan>,
+    /// Set when the filter answered the request itself: Envoy runs the
+    /// response phase on that local reply too, and it must stay as sent.
+    replied: bool,
+}
+
+impl CorsFilter {
+    pub fn new(policy: Option<Rc<Policy>>) -> Self {
+        Self {
+            policy,
+            plan: None,
+            replied: false,
+        }
+    }
+}
+
+impl Context for CorsFilter {}
+
+impl HttpContext for CorsFilter {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let Some(policy) = &self.policy else {
+            return Action::Continue;
+        };
+        let headers = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
+            Ok(headers) => headers,
+            Err(status) => {
+                log::warn!("cannot read request headers: {status:?}");
+                return Action::Continue;
+            }
+        };
+        let request =
+            Request::from_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+        match policy.decide(&request) {
+            Decision::Ignore => Action::Continue,
+            Decision::Forward(plan) => {
+                self.plan = Some(plan);
+                Action::Continue
+            }
+            Decision::Reply(reply) => {
+                let headers: Vec<(&str, &str)> = reply
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (*n, v.as_str()))
+                    .collect();
+                let body = (!reply.body.is_empty()).then_some(reply.body.as_slice());
+                if let Err(status) = hostcalls::send_http_response(reply.status, headers, body) {
+                    log::warn!("cannot send the preflight answer: {status:?}");
+                    return Action::Continue;
+                }
+                self.replied = true;
+                Action::Pause
+            }
+        }
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        if self.replied {
+            return Action::Continue;
+        }
+        let Some(plan) = &self.plan else {
+            return Action::Continue;
+        };
+        let headers = match hostcalls::get_map_bytes(MapType::HttpResponseHeaders) {
+            Ok(headers) => headers,
+            Err(status) => {
+                log::warn!("cannot read response headers: {status:?}");
+                return Action::Continue;
+            }
+        };
+        let ops = plan.header_ops(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+        for op in ops {
+            let result = match &op {
+                HeaderOp::Remove(name) => {
+                    hostcalls::remove_map_value(MapType::HttpResponseHeaders, name)
+                }
+                HeaderOp::Set(name, value) => {
+                    hostcalls::set_map_value(MapType::HttpResponseHeaders, name, Some(value))
+                }
+            };
+            if let Err(status) = result {
+                log::warn!("cannot edit response header: {status:?}");
+            }
+        }
+        Action::Continue
+    }
+}

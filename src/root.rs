@@ -1,0 +1,62 @@
+//! The root context: compiles the plugin configuration once per
+//! `on_configure` and hands the compiled policy to every HTTP context.
+
+use crate::filter::CorsFilter;
+use bucket_cors_core::Policy;
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{BufferType, ContextType};
+use std::rc::Rc;
+
+#[derive(Default)]
+pub struct CorsRoot {
+    /// The last configuration that compiled; a refused one leaves it in place.
+    policy: Option<Rc<Policy>>,
+}
+
+impl Context for CorsRoot {}
+
+impl RootContext for CorsRoot {
+    fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
+        let bytes = match hostcalls::get_buffer(
+            BufferType::PluginConfiguration,
+            0,
+            plugin_configuration_size,
+        ) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                log::error!("invalid plugin configuration: none given; configure at least {{\"buckets\": {{}}}}");
+                return false;
+            }
+            Err(status) => {
+                log::error!("cannot read the plugin configuration: {status:?}");
+                return false;
+            }
+        };
+        match Policy::from_json(&bytes) {
+            Ok(policy) => {
+                log::info!("configured {} buckets", policy.bucket_count());
+                self.policy = Some(Rc::new(policy));
+                true
+            }
+            Err(errors) => {
+                log::error!(
+                    "invalid plugin configuration, {} errors; refused as a whole",
+                    errors.len()
+                );
+                for e in errors.iter() {
+                    log::error!("invalid plugin configuration: {e}");
+                }
+                false
+            }
+        }
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(CorsFilter::new(self.policy.clone())))
+    }
+}
