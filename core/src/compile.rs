@@ -2,7 +2,7 @@
 //! configure time: `RawPolicy` → `Policy`, with every error reported at once.
 
 use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
-use crate::config::{RawCors, RawPolicy, RawRule, UnmatchedPreflight};
+use crate::config::{Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
 use crate::error::{describe_path, ConfigError, ConfigErrors};
 use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::{MethodSet, METHODS};
@@ -57,13 +57,19 @@ impl Policy {
     /// Parses and validates a plugin configuration (JSON).
     pub fn from_json(bytes: &[u8]) -> Result<Policy, ConfigErrors> {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
-        let raw: RawPolicy = serde_path_to_error::deserialize(de).map_err(|e| {
+        let raw: Object<RawPolicy> = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             ConfigErrors(vec![ConfigError {
                 at: describe_path(e.path()),
                 message: e.inner().to_string(),
             }])
         })?;
-        Policy::try_from(raw)
+        de.end().map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                at: String::new(),
+                message: format!("trailing characters after the configuration: {e}"),
+            }])
+        })?;
+        Policy::try_from(raw.0)
     }
 
     /// The number of configured buckets (not counting `default`).
@@ -134,7 +140,7 @@ fn compile_cors(at: &str, cors: RawCors, errors: &mut Vec<ConfigError>) -> Optio
         .rules
         .into_iter()
         .enumerate()
-        .filter_map(|(i, rule)| {
+        .filter_map(|(i, Object(rule))| {
             let at = match &rule.id {
                 Some(id) => format!("{at} rule {i} (ID {id:?})"),
                 None => format!("{at} rule {i}"),

@@ -3,8 +3,11 @@
 //! Unknown fields are refused so that a typo cannot silently disable a rule.
 //! This is only the shape; meaning is checked in `compile`.
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
 fn yes() -> bool {
     true
@@ -21,10 +24,10 @@ pub struct RawPolicy {
     #[serde(default = "yes")]
     pub path_style: bool,
     /// Per-bucket CORS configurations. Ordered so errors come out in a stable order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_buckets")]
     pub buckets: BTreeMap<String, RawCors>,
     /// Rules for a resolved bucket that `buckets` does not list.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_object")]
     pub default: Option<RawCors>,
     /// What a preflight to a bucket without CORS configuration gets.
     #[serde(default)]
@@ -36,7 +39,7 @@ pub struct RawPolicy {
 #[serde(deny_unknown_fields)]
 pub struct RawCors {
     #[serde(rename = "CORSRule", alias = "CORSRules")]
-    pub rules: Vec<RawRule>,
+    pub rules: Vec<Object<RawRule>>,
     #[serde(rename = "ResponseVary", default = "yes")]
     pub response_vary: bool,
 }
@@ -67,4 +70,56 @@ pub enum UnmatchedPreflight {
     #[default]
     Reject,
     Forward,
+}
+
+/// A JSON object, never an array: serde's derived structs also accept a
+/// sequence of field values, which would let `[]` or a rule written as a
+/// list through as a valid configuration.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor(PhantomData))
+    }
+}
+
+fn optional_object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RawCors>, D::Error> {
+    Ok(Option::<Object<RawCors>>::deserialize(d)?.map(|o| o.0))
+}
+
+/// The bucket map, refusing a bucket listed twice (JSON would keep the last
+/// one silently and drop the first one's rules).
+fn unique_buckets<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, RawCors>, D::Error> {
+    struct BucketsVisitor;
+    impl<'de> Visitor<'de> for BucketsVisitor {
+        type Value = BTreeMap<String, RawCors>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object of bucket name to CORS configuration")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if out.contains_key(&name) {
+                    return Err(de::Error::custom(format!(
+                        "bucket {name:?} is listed twice"
+                    )));
+                }
+                let cors: Object<RawCors> = map.next_value()?;
+                out.insert(name, cors.0);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(BucketsVisitor)
 }

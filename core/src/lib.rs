@@ -20,7 +20,7 @@ mod request;
 mod response;
 
 pub use compile::{BucketCors, Policy, Rule};
-pub use config::{RawCors, RawPolicy, RawRule, UnmatchedPreflight};
+pub use config::{Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
 pub use decision::{Action, AllowOrigin, Grant, LocalReply};
 pub use error::{ConfigError, ConfigErrors};
 pub use request::{Request, Single};
@@ -34,8 +34,12 @@ pub mod names {
     pub const ACAH: &str = "access-control-allow-headers";
     pub const ACEH: &str = "access-control-expose-headers";
     pub const ACMA: &str = "access-control-max-age";
+    /// Private Network Access (a draft browsers put on hold): never granted,
+    /// but an upstream's copy is removed like the other allow headers.
+    pub const ACAPN: &str = "access-control-allow-private-network";
     pub const VARY: &str = "vary";
     pub const CONTENT_TYPE: &str = "content-type";
-    /// The CORS response headers an upstream may set and the filter replaces.
-    pub const OWNED: [&str; 6] = [ACAO, ACAC, ACAM, ACAH, ACEH, ACMA];
+    /// The CORS response headers an upstream may set and the filter replaces
+    /// (every `Access-Control-Allow-*`, `-Expose-Headers` and `-Max-Age`).
+    pub const OWNED: [&str; 7] = [ACAO, ACAC, ACAM, ACAH, ACAPN, ACEH, ACMA];
 }

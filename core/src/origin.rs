@@ -103,9 +103,6 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
     if s.eq_ignore_ascii_case("null") {
         return Err("the origin \"null\" is shared by sandboxed frames, files and redirects, so trusting it trusts everyone; it is refused".into());
     }
-    if s.matches('*').count() > 1 {
-        return Err("has more than one \"*\"; at most one is allowed".into());
-    }
     let lower = s.to_ascii_lowercase();
     let Some((scheme, rest)) = lower.split_once("://") else {
         return Err("is not of the form scheme://host[:port]".into());
@@ -163,6 +160,10 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
         if !names_a_domain(&host[star + 1..]) {
             return Err("would match every host, or every host under one label, and a matched origin is echoed with credentials allowed; write \"*\" to allow every origin without credentials".into());
         }
+    }
+    // Checked last so that a too-broad pattern such as `http*://*` is told to write `*`.
+    if lower.matches('*').count() > 1 {
+        return Err("has more than one \"*\"; at most one is allowed".into());
     }
     if lower.contains('*') {
         Ok(OriginPattern::Wildcard(lower))

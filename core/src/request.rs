@@ -56,11 +56,7 @@ impl<'a> Request<'a> {
                 ":method" => r.method = value,
                 ":authority" => r.authority = value,
                 ":path" => r.path = value,
-                "origin" => {
-                    if !value.is_empty() {
-                        r.origin.push(value)
-                    }
-                }
+                "origin" if !value.is_empty() => r.origin.push(value),
                 "access-control-request-method" => r.request_method.push(value),
                 "access-control-request-headers" => r.request_headers.push(value),
                 "x-request-id" => r.request_id = value,

@@ -1,0 +1,887 @@
+//! Table tests of `Policy::from_json` against `shared/spec/semantics.md` §1:
+//! valid configurations (OSS names, S3 aliases, defaults), every validation
+//! rule refused with a message that names the bucket, the rule (index and
+//! `ID`), the field and the value, and several errors reported at once.
+
+mod common;
+
+use bucket_cors_core::{ConfigErrors, Policy};
+use common::*;
+use serde_json::{json, Value};
+
+/// A valid rule to start from.
+fn base_rule() -> Value {
+    json!({"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET"]})
+}
+
+/// `base_rule` with `field` set to `value`.
+fn rule_with(field: &str, value: Value) -> Value {
+    let mut r = base_rule();
+    r[field] = value;
+    r
+}
+
+/// A configuration with one bucket `photos` holding `rules`.
+fn photos(rules: Vec<Value>) -> String {
+    json!({"buckets": {"photos": {"CORSRule": rules}}}).to_string()
+}
+
+/// A configuration with one bucket `photos` whose single rule has `field: value`.
+fn photos_rule(field: &str, value: Value) -> String {
+    photos(vec![rule_with(field, value)])
+}
+
+fn refused_with(json: &str) -> Result<Policy, ConfigErrors> {
+    Policy::from_json(json.as_bytes())
+}
+
+// ---------------------------------------------------------------- valid
+
+/// The configuration of spec §1, verbatim.
+const SPEC_EXAMPLE: &str = r#"{
+  "endpoints": ["oss-cn-hangzhou.aliyuncs.com", "s3.example.internal"],
+  "path_style": true,
+  "buckets": {
+    "photos": {
+      "CORSRule": [
+        {
+          "AllowedOrigin": ["https://www.a.com", "https://*.b.com"],
+          "AllowedMethod": ["GET", "PUT", "HEAD"],
+          "AllowedHeader": ["content-type", "x-oss-*"],
+          "ExposeHeader": ["ETag", "x-oss-request-id"],
+          "MaxAgeSeconds": 600
+        }
+      ],
+      "ResponseVary": true
+    }
+  },
+  "default": null,
+  "unmatched_preflight": "reject"
+}"#;
+
+/// `aws s3api get-bucket-cors --bucket photos` output (AWS's documented
+/// example), pasted as the bucket's configuration.
+const S3_PASTE: &str = r#"{
+  "buckets": {
+    "photos": {
+        "CORSRules": [
+            {
+                "ID": "s3-rule-1",
+                "AllowedHeaders": ["*"],
+                "AllowedMethods": ["PUT", "POST", "DELETE"],
+                "AllowedOrigins": ["http://www.example.com"],
+                "ExposeHeaders": ["x-amz-server-side-encryption"],
+                "MaxAgeSeconds": 3000
+            },
+            {
+                "AllowedMethods": ["GET"],
+                "AllowedOrigins": ["*"]
+            }
+        ]
+    }
+  }
+}"#;
+
+#[test]
+fn valid_configurations_are_accepted() {
+    let hundred: Vec<Value> = (0..100).map(|_| base_rule()).collect();
+    let long_name = "b".repeat(255);
+    let cases: Vec<(&str, String, usize)> = vec![
+        ("spec example with OSS names", SPEC_EXAMPLE.into(), 1),
+        ("S3 get-bucket-cors output pasted in", S3_PASTE.into(), 1),
+        ("empty object: every field defaults", "{}".into(), 0),
+        ("explicit null default", r#"{"default": null}"#.into(), 0),
+        (
+            "unmatched_preflight forward",
+            r#"{"unmatched_preflight": "forward"}"#.into(),
+            0,
+        ),
+        (
+            "only a default configuration",
+            json!({"default": {"CORSRule": [base_rule()]}}).to_string(),
+            0,
+        ),
+        (
+            "OSS and S3 spellings in different rules",
+            photos(vec![
+                base_rule(),
+                json!({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"]}),
+            ]),
+            1,
+        ),
+        ("100 rules", photos(hundred), 1),
+        (
+            "ResponseVary false",
+            json!({"buckets": {"photos": {"CORSRule": [base_rule()], "ResponseVary": false}}})
+                .to_string(),
+            1,
+        ),
+        (
+            "rule with ID",
+            photos(vec![rule_with("ID", json!("web"))]),
+            1,
+        ),
+        (
+            "all five methods",
+            photos_rule("AllowedMethod", json!(["GET", "PUT", "POST", "DELETE", "HEAD"])),
+            1,
+        ),
+        (
+            "AllowedHeader `*` and one-star globs",
+            photos_rule("AllowedHeader", json!(["*", "x-oss-*", "X-Amz-Meta-*", "Content-Type"])),
+            1,
+        ),
+        (
+            "ExposeHeader tokens",
+            photos_rule("ExposeHeader", json!(["ETag", "x-oss-request-id", "Content-Length"])),
+            1,
+        ),
+        ("MaxAgeSeconds 0", photos_rule("MaxAgeSeconds", json!(0)), 1),
+        (
+            "MaxAgeSeconds 2147483647",
+            photos_rule("MaxAgeSeconds", json!(2147483647_i64)),
+            1,
+        ),
+        (
+            "accepted origin patterns",
+            photos_rule(
+                "AllowedOrigin",
+                json!(["https://*.b.com", "http://localhost:*", "http://[::1]:8080", "*"]),
+            ),
+            1,
+        ),
+        (
+            "bucket names of a-z 0-9 . - _, 1 and 255 characters",
+            json!({"buckets": {
+                "my.bucket-1_x": {"CORSRule": [base_rule()]},
+                "a": {"CORSRule": [base_rule()]},
+                long_name.clone(): {"CORSRule": [base_rule()]}
+            }})
+            .to_string(),
+            3,
+        ),
+        (
+            "endpoints: bare lower-case host names",
+            r#"{"endpoints": ["s3.example.com", "localhost", "oss-cn-hangzhou.aliyuncs.com", "s3-1.x9.internal"]}"#.into(),
+            0,
+        ),
+    ];
+    let mut c = Cases::new();
+    for (name, config, buckets) in &cases {
+        match Policy::from_json(config.as_bytes()) {
+            Ok(p) => c.check(name, "bucket_count", &p.bucket_count(), buckets),
+            Err(e) => c.fail(name, format!("refused:\n{e}")),
+        }
+    }
+    c.finish();
+}
+
+#[test]
+fn s3_aliases_mean_the_same_as_oss_names() {
+    let s3 = policy(S3_PASTE);
+    let oss = policy(
+        r#"{"buckets": {"photos": {"CORSRule": [
+            {"ID": "s3-rule-1", "AllowedHeader": ["*"], "AllowedMethod": ["PUT", "POST", "DELETE"],
+             "AllowedOrigin": ["http://www.example.com"], "ExposeHeader": ["x-amz-server-side-encryption"],
+             "MaxAgeSeconds": 3000},
+            {"AllowedMethod": ["GET"], "AllowedOrigin": ["*"]}
+        ]}}}"#,
+    );
+    let cases = vec![
+        (
+            "preflight matching the first S3 rule",
+            preflight("photos", "http://www.example.com", "PUT").acrh("X-Amz-Date, Content-Type"),
+            ok(&[
+                (ACAO, "http://www.example.com"),
+                (ACAC, "true"),
+                (ACAM, "PUT, POST, DELETE"),
+                (ACAH, "x-amz-date, content-type"),
+                (ACEH, "x-amz-server-side-encryption"),
+                (ACMA, "3000"),
+                (VARY, PREFLIGHT_VARY),
+            ]),
+        ),
+        (
+            "preflight GET matching the second S3 rule (*)",
+            preflight("photos", "https://anyone.io", "GET"),
+            ok(&[(ACAO, "*"), (ACAM, "GET"), (VARY, PREFLIGHT_VARY)]),
+        ),
+        (
+            "preflight refused: GET with a header the * rule does not allow",
+            preflight("photos", "https://anyone.io", "GET").acrh("x-amz-date"),
+            refused(),
+        ),
+        (
+            "actual PUT from the listed origin",
+            Req::to("PUT", "photos").origin("http://www.example.com"),
+            Outcome::Forward(echo(0, "http://www.example.com")),
+        ),
+    ];
+    let mut c = Cases::new();
+    for (name, req, want) in &cases {
+        c.check(name, "S3 spelling", &outcome(&s3, req), want);
+        c.check(name, "OSS spelling", &outcome(&oss, req), want);
+    }
+    c.finish();
+}
+
+#[test]
+fn defaults_apply_when_fields_are_omitted() {
+    let p = policy(&photos(vec![base_rule()]));
+    let mut c = Cases::new();
+    // ResponseVary defaults to true: a request without Origin gets Vary: Origin.
+    match p.decide(&Req::to("GET", "photos").request()) {
+        bucket_cors_core::Action::Forward(plan) => {
+            let ops: Vec<String> = plan
+                .header_ops(std::iter::empty::<(&str, &[u8])>())
+                .iter()
+                .map(op_text)
+                .collect();
+            c.check(
+                "ResponseVary defaults to true",
+                "ops",
+                &ops,
+                &vec![set(VARY, "Origin")],
+            );
+        }
+        other => c.fail(
+            "ResponseVary defaults to true",
+            format!("expected Forward, got {other:?}"),
+        ),
+    }
+    c.check(
+        "path_style defaults to true",
+        "decide",
+        &outcome(
+            &p,
+            &Req::new("GET", "minio:9000", "/photos/k").origin("https://www.a.com"),
+        ),
+        &Outcome::Forward(echo(0, "https://www.a.com")),
+    );
+    c.check(
+        "endpoints default to none: a virtual-hosted name is not resolved",
+        "decide",
+        &outcome(
+            &p,
+            &Req::new("GET", "photos.s3.example.com", "/k.jpg").origin("https://www.a.com"),
+        ),
+        &Outcome::Ignore,
+    );
+    c.check(
+        "unmatched_preflight defaults to reject",
+        "decide",
+        &outcome(&p, &preflight("other", "https://www.a.com", "GET")),
+        &forbidden(NOT_ENABLED, "", HOST),
+    );
+    c.check(
+        "default defaults to none: an unlisted bucket is ignored",
+        "decide",
+        &outcome(&p, &Req::to("GET", "other").origin("https://www.a.com")),
+        &Outcome::Ignore,
+    );
+    c.finish();
+}
+
+#[test]
+fn accepted_origin_patterns_match_what_they_say() {
+    let p = policy(&photos(vec![
+        rule_with("AllowedOrigin", json!(["https://*.b.com"])),
+        rule_with("AllowedOrigin", json!(["http://localhost:*"])),
+        rule_with("AllowedOrigin", json!(["http://[::1]:8080"])),
+        rule_with("AllowedOrigin", json!(["HTTPS://WWW.A.COM"])),
+        rule_with("AllowedOrigin", json!(["*"])),
+    ]));
+    let mut c = Cases::new();
+    for (name, origin, want) in [
+        (
+            "https://*.b.com matches x.b.com",
+            "https://x.b.com",
+            echo(0, "https://x.b.com"),
+        ),
+        (
+            "http://localhost:* matches a port",
+            "http://localhost:5173",
+            echo(1, "http://localhost:5173"),
+        ),
+        (
+            "http://[::1]:8080 matches itself",
+            "http://[::1]:8080",
+            echo(2, "http://[::1]:8080"),
+        ),
+        (
+            "upper-case pattern matches the lower-case origin",
+            "https://www.a.com",
+            echo(3, "https://www.a.com"),
+        ),
+        ("* matches anything else", "https://zzz.io", any(4)),
+    ] {
+        let req = Req::to("GET", "photos").origin(origin);
+        c.check(name, "grant", &outcome(&p, &req), &Outcome::Forward(want));
+    }
+    c.finish();
+}
+
+// ---------------------------------------------------------------- invalid
+
+/// One refused configuration: exactly one error whose text contains every
+/// string of `want`.
+struct Bad {
+    name: String,
+    config: String,
+    want: Vec<String>,
+}
+
+fn bad(name: &str, config: String, want: &[&str]) -> Bad {
+    Bad {
+        name: name.to_string(),
+        config,
+        want: want.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// A refused value of one rule field of bucket `photos`, rule 0: the error
+/// names the bucket, the rule, the field and the value.
+fn bad_field(field: &str, value: Value, shown: &str, extra: &[&str]) -> Bad {
+    let mut want = vec!["bucket \"photos\"", "rule 0", field, shown];
+    want.extend_from_slice(extra);
+    bad(
+        &format!("{field} {value} refused"),
+        photos_rule(field, value.clone()),
+        &want,
+    )
+}
+
+fn run_bad(cases: Vec<Bad>) {
+    let mut c = Cases::new();
+    for case in &cases {
+        match refused_with(&case.config) {
+            Ok(_) => c.fail(&case.name, format!("accepted: {}", case.config)),
+            Err(errors) => {
+                c.check(&case.name, "error count", &errors.len(), &1);
+                let text = errors.to_string();
+                for w in &case.want {
+                    if !text.contains(w.as_str()) {
+                        c.fail(
+                            &case.name,
+                            format!("error text does not contain {w:?}:\n    {text}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    c.finish();
+}
+
+#[test]
+fn invalid_allowed_origins_are_refused() {
+    let mut cases = vec![bad(
+        "AllowedOrigin empty list",
+        photos_rule("AllowedOrigin", json!([])),
+        &[
+            "bucket \"photos\"",
+            "rule 0",
+            "AllowedOrigin",
+            "at least one",
+        ],
+    )];
+    for (value, shown) in [
+        ("", r#"AllowedOrigin[0] """#),
+        ("null", r#"AllowedOrigin[0] "null""#),
+        ("NULL", r#"AllowedOrigin[0] "NULL""#),
+        (
+            " https://www.a.com",
+            r#"AllowedOrigin[0] " https://www.a.com""#,
+        ),
+        (
+            "https://www.a.com ",
+            r#"AllowedOrigin[0] "https://www.a.com ""#,
+        ),
+        (
+            "https://www .a.com",
+            r#"AllowedOrigin[0] "https://www .a.com""#,
+        ),
+        (
+            "https://www.a.com\t",
+            r#"AllowedOrigin[0] "https://www.a.com\t""#,
+        ),
+        (
+            "https://www.a.com\u{7}",
+            r#"AllowedOrigin[0] "https://www.a.com\u{7}""#,
+        ),
+        (
+            "https://www.a.com/",
+            r#"AllowedOrigin[0] "https://www.a.com/""#,
+        ),
+        (
+            "https://www.a.com/x",
+            r#"AllowedOrigin[0] "https://www.a.com/x""#,
+        ),
+        (
+            "https://www.a.com/*",
+            r#"AllowedOrigin[0] "https://www.a.com/*""#,
+        ),
+        (
+            "https://www.a.com?x",
+            r#"AllowedOrigin[0] "https://www.a.com?x""#,
+        ),
+        (
+            "https://user@www.a.com",
+            r#"AllowedOrigin[0] "https://user@www.a.com""#,
+        ),
+        ("www.a.com", r#"AllowedOrigin[0] "www.a.com""#),
+        (
+            "https://*.*.a.com",
+            r#"AllowedOrigin[0] "https://*.*.a.com""#,
+        ),
+        ("**", r#"AllowedOrigin[0] "**""#),
+        (
+            "https://www.a.com:123456",
+            r#"AllowedOrigin[0] "https://www.a.com:123456""#,
+        ),
+        (
+            "https://www.a.com:x",
+            r#"AllowedOrigin[0] "https://www.a.com:x""#,
+        ),
+        ("https://[::1", r#"AllowedOrigin[0] "https://[::1""#),
+    ] {
+        cases.push(bad_field("AllowedOrigin", json!([value]), shown, &[]));
+    }
+    // Wildcards reaching every host (or every host under one label); their
+    // message is checked in `too_broad_origin_patterns_say_to_write_star`.
+    for (value, shown) in [
+        ("https://*", r#"AllowedOrigin[0] "https://*""#),
+        ("http*://*", r#"AllowedOrigin[0] "http*://*""#),
+        ("https://*.com", r#"AllowedOrigin[0] "https://*.com""#),
+        ("https://*com", r#"AllowedOrigin[0] "https://*com""#),
+    ] {
+        cases.push(bad_field("AllowedOrigin", json!([value]), shown, &[]));
+    }
+    // The failing entry is named by its index among good ones.
+    cases.push(bad(
+        "second AllowedOrigin entry is named by index",
+        photos_rule("AllowedOrigin", json!(["https://www.a.com", "null"])),
+        &["bucket \"photos\"", "rule 0", r#"AllowedOrigin[1] "null""#],
+    ));
+    run_bad(cases);
+}
+
+/// Spec §1: a pattern other than `*` whose wildcard would match every host,
+/// or every host under one label (`https://*`, `http*://*`, `https://*.com`,
+/// `https://*com`), is refused and "the message says to write `*`".
+#[test]
+fn too_broad_origin_patterns_say_to_write_star() {
+    let mut cases = Vec::new();
+    for (value, shown) in [
+        ("https://*", r#"AllowedOrigin[0] "https://*""#),
+        ("http*://*", r#"AllowedOrigin[0] "http*://*""#),
+        ("https://*.com", r#"AllowedOrigin[0] "https://*.com""#),
+        ("https://*com", r#"AllowedOrigin[0] "https://*com""#),
+        (
+            "https://*.io:8443",
+            r#"AllowedOrigin[0] "https://*.io:8443""#,
+        ),
+    ] {
+        cases.push(bad_field(
+            "AllowedOrigin",
+            json!([value]),
+            shown,
+            &[r#"write "*""#],
+        ));
+    }
+    run_bad(cases);
+}
+
+#[test]
+fn invalid_methods_headers_and_max_age_are_refused() {
+    let mut cases = vec![bad(
+        "AllowedMethod empty list",
+        photos_rule("AllowedMethod", json!([])),
+        &[
+            "bucket \"photos\"",
+            "rule 0",
+            "AllowedMethod",
+            "at least one",
+        ],
+    )];
+    for (value, shown) in [
+        ("get", r#"AllowedMethod[0] "get""#),
+        ("Put", r#"AllowedMethod[0] "Put""#),
+        ("PATCH", r#"AllowedMethod[0] "PATCH""#),
+        ("OPTIONS", r#"AllowedMethod[0] "OPTIONS""#),
+        ("*", r#"AllowedMethod[0] "*""#),
+        (" GET", r#"AllowedMethod[0] " GET""#),
+    ] {
+        cases.push(bad_field("AllowedMethod", json!([value]), shown, &[]));
+    }
+    for (value, shown) in [
+        ("content type", r#"AllowedHeader[0] "content type""#),
+        ("x-*-*", r#"AllowedHeader[0] "x-*-*""#),
+        ("**", r#"AllowedHeader[0] "**""#),
+        ("", r#"AllowedHeader[0] """#),
+        ("x-a;b", r#"AllowedHeader[0] "x-a;b""#),
+        ("x-a:", r#"AllowedHeader[0] "x-a:""#),
+    ] {
+        cases.push(bad_field("AllowedHeader", json!([value]), shown, &[]));
+    }
+    for (value, shown) in [
+        ("*", r#"ExposeHeader[0] "*""#),
+        ("x-oss-*", r#"ExposeHeader[0] "x-oss-*""#),
+        ("ETag ", r#"ExposeHeader[0] "ETag ""#),
+        ("", r#"ExposeHeader[0] """#),
+    ] {
+        cases.push(bad_field("ExposeHeader", json!([value]), shown, &[]));
+    }
+    cases.push(bad_field(
+        "MaxAgeSeconds",
+        json!(-1),
+        "MaxAgeSeconds -1",
+        &[],
+    ));
+    cases.push(bad_field(
+        "MaxAgeSeconds",
+        json!(2147483648_i64),
+        "MaxAgeSeconds 2147483648",
+        &[],
+    ));
+    run_bad(cases);
+}
+
+#[test]
+fn invalid_rule_lists_buckets_endpoints_and_default_are_refused() {
+    let hundred_one: Vec<Value> = (0..101).map(|_| base_rule()).collect();
+    let mut cases = vec![
+        bad(
+            "0 rules",
+            photos(vec![]),
+            &["bucket \"photos\"", "CORSRule", "0 rules"],
+        ),
+        bad(
+            "101 rules",
+            photos(hundred_one),
+            &["bucket \"photos\"", "CORSRule", "101 rules"],
+        ),
+        bad(
+            "rule ID is named with the index",
+            photos(vec![
+                json!({"ID": "web", "AllowedOrigin": ["null"], "AllowedMethod": ["GET"]}),
+            ]),
+            &[
+                r#"bucket "photos" rule 0 (ID "web")"#,
+                r#"AllowedOrigin[0] "null""#,
+            ],
+        ),
+        bad(
+            "the failing rule's index is named (rule 1)",
+            photos(vec![base_rule(), rule_with("ExposeHeader", json!(["*"]))]),
+            &["bucket \"photos\"", "rule 1", r#"ExposeHeader[0] "*""#],
+        ),
+        bad(
+            "S3 spelling errors are named too",
+            photos(vec![
+                json!({"AllowedOrigins": ["https://*"], "AllowedMethods": ["GET"]}),
+            ]),
+            &["bucket \"photos\"", "rule 0", r#""https://*""#],
+        ),
+        bad(
+            "error in default is named `default`",
+            json!({"default": {"CORSRule": [rule_with("AllowedOrigin", json!(["null"]))]}})
+                .to_string(),
+            &["default", "rule 0", r#"AllowedOrigin[0] "null""#],
+        ),
+        bad(
+            "default with 0 rules",
+            json!({"default": {"CORSRule": []}}).to_string(),
+            &["default", "CORSRule", "0 rules"],
+        ),
+    ];
+    for endpoint in [
+        "https://s3.example.com",
+        "s3.example.com:9000",
+        "s3.example.com/path",
+        ".s3.example.com",
+        "S3.example.com",
+        "",
+        "s3..example.com",
+    ] {
+        cases.push(bad(
+            &format!("endpoint {endpoint:?} refused"),
+            json!({ "endpoints": ["ok.example.com", endpoint] }).to_string(),
+            &["endpoints[1]", &format!("{endpoint:?}")],
+        ));
+    }
+    let long_name = "b".repeat(256);
+    for name in [
+        "Photos",
+        "pho tos",
+        "pho/tos",
+        "",
+        "phötos",
+        long_name.as_str(),
+    ] {
+        cases.push(bad(
+            &format!("bucket name {name:?} refused"),
+            json!({ "buckets": { name: {"CORSRule": [base_rule()]} } }).to_string(),
+            &[&format!("bucket {name:?}"), "bucket name"],
+        ));
+    }
+    run_bad(cases);
+}
+
+#[test]
+fn malformed_json_unknown_fields_and_wrong_types_are_refused() {
+    let cases =
+        vec![
+        bad(
+            "typo AllowedOrign in a rule",
+            photos(vec![json!({"AllowedOrign": ["https://www.a.com"], "AllowedMethod": ["GET"]})]),
+            &["bucket \"photos\"", "rule 0", "AllowedOrign", "unknown field"],
+        ),
+        bad(
+            "typo ResponseVery in a bucket",
+            json!({"buckets": {"photos": {"CORSRule": [base_rule()], "ResponseVery": false}}})
+                .to_string(),
+            &["bucket \"photos\"", "ResponseVery", "unknown field"],
+        ),
+        bad(
+            "typo endpoint at the top level",
+            r#"{"endpoint": ["s3.example.com"]}"#.into(),
+            &["endpoint", "unknown field"],
+        ),
+        bad(
+            "typo in a default rule",
+            json!({"default": {"CORSRule": [rule_with("MaxAge", json!(5))]}}).to_string(),
+            &["default", "rule 0", "MaxAge", "unknown field"],
+        ),
+        bad(
+            "MaxAgeSeconds as a string",
+            photos_rule("MaxAgeSeconds", json!("600")),
+            &["bucket \"photos\"", "rule 0", "MaxAgeSeconds", "\"600\""],
+        ),
+        bad(
+            "MaxAgeSeconds as a float",
+            photos_rule("MaxAgeSeconds", json!(1.5)),
+            &["bucket \"photos\"", "rule 0", "MaxAgeSeconds", "1.5"],
+        ),
+        bad(
+            "AllowedOrigin as a string, not a list",
+            photos_rule("AllowedOrigin", json!("https://www.a.com")),
+            &["bucket \"photos\"", "rule 0", "AllowedOrigin", "https://www.a.com"],
+        ),
+        bad(
+            "AllowedMethod entry not a string",
+            photos_rule("AllowedMethod", json!(["GET", 5])),
+            &["bucket \"photos\"", "rule 0", "AllowedMethod[1]", "5"],
+        ),
+        bad(
+            "missing AllowedMethod",
+            photos(vec![json!({"AllowedOrigin": ["https://www.a.com"]})]),
+            &["bucket \"photos\"", "rule 0", "AllowedMethod"],
+        ),
+        bad(
+            "missing CORSRule",
+            json!({"buckets": {"photos": {"ResponseVary": true}}}).to_string(),
+            &["bucket \"photos\"", "CORSRule"],
+        ),
+        bad(
+            "ResponseVary not a bool",
+            json!({"buckets": {"photos": {"CORSRule": [base_rule()], "ResponseVary": "yes"}}})
+                .to_string(),
+            &["bucket \"photos\"", "ResponseVary", "\"yes\""],
+        ),
+        bad(
+            "path_style not a bool",
+            r#"{"path_style": "true"}"#.into(),
+            &["path_style", "\"true\""],
+        ),
+        bad(
+            "unmatched_preflight unknown value",
+            r#"{"unmatched_preflight": "drop"}"#.into(),
+            &["unmatched_preflight", "drop"],
+        ),
+        bad(
+            "unmatched_preflight is lower case",
+            r#"{"unmatched_preflight": "Forward"}"#.into(),
+            &["unmatched_preflight", "Forward"],
+        ),
+        bad(
+            "buckets as a list",
+            r#"{"buckets": []}"#.into(),
+            &["buckets"],
+        ),
+        bad("truncated JSON", r#"{"buckets": {"#.into(), &["EOF"]),
+        bad("empty input", String::new(), &["EOF"]),
+        bad("JSON null", "null".into(), &["null"]),
+        bad(
+            "duplicate field via alias (CORSRule and CORSRules)",
+            json!({"buckets": {"photos": {"CORSRule": [base_rule()], "CORSRules": [base_rule()]}}})
+                .to_string(),
+            &["bucket \"photos\"", "duplicate field"],
+        ),
+    ];
+    run_bad(cases);
+}
+
+/// Spec §1 shows the configuration as a JSON object with named fields, and
+/// "invalid configuration is refused as a whole". Positional (array) forms of
+/// the objects are not the documented format and must not be accepted either.
+#[test]
+fn configuration_in_array_form_is_refused() {
+    let cases = [
+        ("top-level empty array", "[]".to_string()),
+        ("top-level positional array", "[[], true]".to_string()),
+        (
+            "rule as a positional array",
+            r#"{"buckets": {"photos": {"CORSRule": [[null, ["*"], ["GET"]]]}}}"#.to_string(),
+        ),
+        (
+            "bucket configuration as a positional array",
+            r#"{"buckets": {"photos": [[{"AllowedOrigin": ["*"], "AllowedMethod": ["GET"]}], true]}}"#
+                .to_string(),
+        ),
+        (
+            "default as a positional array",
+            r#"{"default": [[{"AllowedOrigin": ["*"], "AllowedMethod": ["GET"]}], true]}"#.to_string(),
+        ),
+        (
+            "a bucket listed twice, which JSON would resolve silently to the last",
+            r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": ["https://a.com"], "AllowedMethod": ["GET"]}]}, "photos": {"CORSRule": [{"AllowedOrigin": ["https://b.com"], "AllowedMethod": ["GET"]}]}}}"#.to_string(),
+        ),
+        ("trailing characters after the object", r#"{"buckets": {}} x"#.to_string()),
+    ];
+    let mut c = Cases::new();
+    for (name, config) in &cases {
+        if let Ok(p) = Policy::from_json(config.as_bytes()) {
+            c.fail(
+                name,
+                format!("accepted ({} buckets): {config}", p.bucket_count()),
+            );
+        }
+    }
+    c.finish();
+}
+
+// ---------------------------------------------------------------- all at once
+
+/// Checks that `errors` has exactly one error per expectation, each error's
+/// text containing every string of its expectation (in any order).
+fn check_all(c: &mut Cases, name: &str, errors: &ConfigErrors, want: &[&[&str]]) {
+    c.check(name, "error count", &errors.len(), &want.len());
+    c.check(
+        name,
+        "one line per error in Display",
+        &errors.to_string().lines().count(),
+        &want.len(),
+    );
+    let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let mut used = vec![false; texts.len()];
+    for w in want {
+        let hit = texts
+            .iter()
+            .enumerate()
+            .position(|(i, t)| !used[i] && w.iter().all(|s| t.contains(s)));
+        match hit {
+            Some(i) => used[i] = true,
+            None => c.fail(
+                name,
+                format!("no error contains all of {w:?}; errors: {texts:#?}"),
+            ),
+        }
+    }
+}
+
+#[test]
+fn several_errors_are_all_reported_at_once() {
+    let mut c = Cases::new();
+
+    let three = json!({
+        "buckets": {
+            "photos": {"CORSRule": [rule_with("AllowedOrigin", json!(["null"]))]},
+            "docs": {"CORSRule": [base_rule(), rule_with("ExposeHeader", json!(["*"]))]}
+        },
+        "default": {"CORSRule": [rule_with("MaxAgeSeconds", json!(-1))]}
+    })
+    .to_string();
+    match refused_with(&three) {
+        Ok(_) => c.fail(
+            "null origin + ExposeHeader * + MaxAgeSeconds -1",
+            "accepted".into(),
+        ),
+        Err(e) => check_all(
+            &mut c,
+            "null origin + ExposeHeader * + MaxAgeSeconds -1",
+            &e,
+            &[
+                &["bucket \"photos\"", "rule 0", r#"AllowedOrigin[0] "null""#],
+                &["bucket \"docs\"", "rule 1", r#"ExposeHeader[0] "*""#],
+                &["default", "rule 0", "MaxAgeSeconds -1"],
+            ],
+        ),
+    }
+
+    let one_rule = photos(vec![json!({
+        "ID": "all-wrong",
+        "AllowedOrigin": ["null", "https://*", "https://ok.com"],
+        "AllowedMethod": ["get", "PATCH"],
+        "AllowedHeader": ["a b"],
+        "ExposeHeader": ["*"],
+        "MaxAgeSeconds": 2147483648_i64
+    })]);
+    match refused_with(&one_rule) {
+        Ok(_) => c.fail("every field of one rule wrong", "accepted".into()),
+        Err(e) => {
+            let at = r#"bucket "photos" rule 0 (ID "all-wrong")"#;
+            check_all(
+                &mut c,
+                "every field of one rule wrong",
+                &e,
+                &[
+                    &[at, r#"AllowedOrigin[0] "null""#],
+                    &[at, r#"AllowedOrigin[1] "https://*""#],
+                    &[at, r#"AllowedMethod[0] "get""#],
+                    &[at, r#"AllowedMethod[1] "PATCH""#],
+                    &[at, r#"AllowedHeader[0] "a b""#],
+                    &[at, r#"ExposeHeader[0] "*""#],
+                    &[at, "MaxAgeSeconds 2147483648"],
+                ],
+            )
+        }
+    }
+
+    let everywhere = json!({
+        "endpoints": ["S3.example.com", "s3.example.com", "https://oss.example.com"],
+        "buckets": {
+            "Bad Name": {"CORSRule": [base_rule()]},
+            "photos": {"CORSRule": []},
+            "docs": {"CORSRule": [base_rule(), base_rule(), rule_with("AllowedMethod", json!([]))]}
+        },
+        "default": {"CORSRule": [rule_with("AllowedHeader", json!(["x-*-*"]))]}
+    })
+    .to_string();
+    match refused_with(&everywhere) {
+        Ok(_) => c.fail(
+            "errors in endpoints, names, buckets and default",
+            "accepted".into(),
+        ),
+        Err(e) => check_all(
+            &mut c,
+            "errors in endpoints, names, buckets and default",
+            &e,
+            &[
+                &[r#"endpoints[0] "S3.example.com""#],
+                &[r#"endpoints[2] "https://oss.example.com""#],
+                &[r#"bucket "Bad Name""#, "bucket name"],
+                &[r#"bucket "photos""#, "CORSRule", "0 rules"],
+                &[
+                    r#"bucket "docs""#,
+                    "rule 2",
+                    "AllowedMethod",
+                    "at least one",
+                ],
+                &["default", "rule 0", r#"AllowedHeader[0] "x-*-*""#],
+            ],
+        ),
+    }
+
+    c.finish();
+}
