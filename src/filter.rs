@@ -1,6 +1,7 @@
 //! The HTTP context: reads headers, applies the core's decision.
 
-use bucket_cors_core::{Action as Decision, HeaderOp, Policy, Request, ResponsePlan};
+use crate::metrics::Metrics;
+use bucket_cors_core::{Action as Decided, HeaderOp, Policy, Request, ResponsePlan, Single};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
@@ -8,6 +9,7 @@ use std::rc::Rc;
 
 pub struct CorsFilter {
     policy: Option<Rc<Policy>>,
+    metrics: Option<Rc<Metrics>>,
     /// Set when the request was forwarded to a configured bucket.
     plan: Option<ResponsePlan>,
     /// Set when the filter answered the request itself: Envoy runs the
@@ -16,9 +18,10 @@ pub struct CorsFilter {
 }
 
 impl CorsFilter {
-    pub fn new(policy: Option<Rc<Policy>>) -> Self {
+    pub fn new(policy: Option<Rc<Policy>>, metrics: Option<Rc<Metrics>>) -> Self {
         Self {
             policy,
+            metrics,
             plan: None,
             replied: false,
         }
@@ -41,13 +44,30 @@ impl HttpContext for CorsFilter {
         };
         let request =
             Request::from_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
-        match policy.decide(&request) {
-            Decision::Ignore => Action::Continue,
-            Decision::Forward(plan) => {
+        let decision = policy.decide(&request);
+        if let (Some(metrics), Some(index)) = (&self.metrics, decision.outcome.metric()) {
+            metrics.increment(index);
+        }
+        if decision.report_only {
+            let origin = match request.origin {
+                Single::One(origin) => String::from_utf8_lossy(origin),
+                Single::Absent => "no Origin".into(),
+                Single::Many => "several Origin lines".into(),
+            };
+            log::debug!(
+                "report-only: {} {} from {origin}: {:?}",
+                String::from_utf8_lossy(request.method),
+                String::from_utf8_lossy(request.path),
+                decision.outcome
+            );
+        }
+        match decision.action {
+            Decided::Ignore => Action::Continue,
+            Decided::Forward(plan) => {
                 self.plan = Some(plan);
                 Action::Continue
             }
-            Decision::Reply(reply) => {
+            Decided::Reply(reply) => {
                 let headers: Vec<(&str, &str)> = reply
                     .headers
                     .iter()

@@ -3,6 +3,7 @@
 //! asks the core for a decision, and applies it. It never decides policy.
 
 mod filter;
+mod metrics;
 mod root;
 
 use proxy_wasm::traits::RootContext;

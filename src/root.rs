@@ -2,7 +2,8 @@
 //! `on_configure` and hands the compiled policy to every HTTP context.
 
 use crate::filter::CorsFilter;
-use bucket_cors_core::Policy;
+use crate::metrics::Metrics;
+use bucket_cors_core::{Policy, METRIC_CONFIG_INVALID};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType};
@@ -12,12 +13,46 @@ use std::rc::Rc;
 pub struct CorsRoot {
     /// The last configuration that compiled; a refused one leaves it in place.
     policy: Option<Rc<Policy>>,
+    metrics: Option<Rc<Metrics>>,
 }
 
 impl Context for CorsRoot {}
 
 impl RootContext for CorsRoot {
+    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+        self.metrics = Metrics::define().map(Rc::new);
+        true
+    }
+
     fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
+        // Follow Envoy's log level for this plugin, so debug lines (report-only
+        // decisions) cross the Wasm boundary only when someone asked for them.
+        if let Ok(level) = hostcalls::get_log_level() {
+            proxy_wasm::set_log_level(level);
+        }
+        let accepted = self.configure(plugin_configuration_size);
+        if !accepted {
+            if let Some(metrics) = &self.metrics {
+                metrics.increment(METRIC_CONFIG_INVALID);
+            }
+        }
+        accepted
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(CorsFilter::new(
+            self.policy.clone(),
+            self.metrics.clone(),
+        )))
+    }
+}
+
+impl CorsRoot {
+    fn configure(&mut self, plugin_configuration_size: usize) -> bool {
         let bytes = match hostcalls::get_buffer(
             BufferType::PluginConfiguration,
             0,
@@ -50,13 +85,5 @@ impl RootContext for CorsRoot {
                 false
             }
         }
-    }
-
-    fn get_type(&self) -> Option<ContextType> {
-        Some(ContextType::HttpContext)
-    }
-
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(CorsFilter::new(self.policy.clone())))
     }
 }

@@ -2,7 +2,7 @@
 //! configure time: `RawPolicy` → `Policy`, with every error reported at once.
 
 use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
-use crate::config::{Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
+use crate::config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
 use crate::error::{describe_path, ConfigError, ConfigErrors};
 use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::{MethodSet, METHODS};
@@ -29,6 +29,8 @@ pub struct Policy {
 pub struct BucketCors {
     pub(crate) rules: Vec<Rule>,
     pub(crate) response_vary: bool,
+    /// `Mode: report`: decide and count, but forward and change nothing.
+    pub(crate) report_only: bool,
 }
 
 /// One compiled `CORSRule`, with its constant header values pre-rendered.
@@ -151,6 +153,7 @@ fn compile_cors(at: &str, cors: RawCors, errors: &mut Vec<ConfigError>) -> Optio
     (errors.len() == before).then_some(BucketCors {
         rules,
         response_vary: cors.response_vary,
+        report_only: cors.mode == Mode::Report,
     })
 }
 

@@ -42,6 +42,19 @@ pub struct RawCors {
     pub rules: Vec<Object<RawRule>>,
     #[serde(rename = "ResponseVary", default = "yes")]
     pub response_vary: bool,
+    /// `enforce` (default) or `report`: evaluate and count, change nothing.
+    #[serde(rename = "Mode", default)]
+    pub mode: Mode,
+}
+
+/// A bucket's `Mode`: `report` lets a team switch from a backend's own CORS
+/// by watching what the filter would do before it does it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Enforce,
+    Report,
 }
 
 /// One `CORSRule`.

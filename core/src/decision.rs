@@ -16,6 +16,87 @@ use std::sync::Arc;
 pub(crate) const PREFLIGHT_VARY: &str =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
+/// The decision for one request: what to do, and why (for metrics and logs).
+#[derive(Debug)]
+pub struct Decision {
+    pub action: Action,
+    pub outcome: Outcome,
+    /// The bucket's `Mode` is `report`: `outcome` is what enforcing would
+    /// have done, `action` leaves the request and its response alone.
+    pub report_only: bool,
+}
+
+/// Why the filter decided what it did; each kind is one counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No bucket, or a bucket without CORS configuration (not a preflight).
+    NotConfigured,
+    PreflightAllowed,
+    PreflightRefused(Refusal),
+    /// An actual request whose Origin a rule matched.
+    ActualMatched,
+    /// An actual request with an Origin that no rule matched.
+    ActualUnmatched,
+    /// A request of a configured bucket without Origin: only `Vary`.
+    NoOrigin,
+}
+
+/// Why a preflight was refused: the furthest any rule got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The bucket has no CORS configuration.
+    NoConfiguration,
+    /// No rule matches the Origin.
+    Origin,
+    /// Rules match the Origin, none allows the requested method.
+    Method,
+    /// Rules match the Origin and method, none allows every requested header
+    /// (or the header list is malformed or too large).
+    Header,
+}
+
+/// Every counter name, as defined in Envoy (its `/stats` shows them).
+pub const METRICS: [&str; 8] = [
+    "bucket_cors.preflight.allowed",
+    "bucket_cors.preflight.refused.no_configuration",
+    "bucket_cors.preflight.refused.origin",
+    "bucket_cors.preflight.refused.method",
+    "bucket_cors.preflight.refused.header",
+    "bucket_cors.actual.matched",
+    "bucket_cors.actual.unmatched",
+    "bucket_cors.config.invalid",
+];
+
+/// Index in [`METRICS`] of the counter for a refused configuration.
+pub const METRIC_CONFIG_INVALID: usize = 7;
+
+impl Outcome {
+    /// Index in [`METRICS`] of the counter this outcome increments, if any.
+    pub fn metric(self) -> Option<usize> {
+        match self {
+            Outcome::PreflightAllowed => Some(0),
+            Outcome::PreflightRefused(Refusal::NoConfiguration) => Some(1),
+            Outcome::PreflightRefused(Refusal::Origin) => Some(2),
+            Outcome::PreflightRefused(Refusal::Method) => Some(3),
+            Outcome::PreflightRefused(Refusal::Header) => Some(4),
+            Outcome::ActualMatched => Some(5),
+            Outcome::ActualUnmatched => Some(6),
+            Outcome::NotConfigured | Outcome::NoOrigin => None,
+        }
+    }
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::NoConfiguration => "no_configuration",
+            Refusal::Origin => "origin",
+            Refusal::Method => "method",
+            Refusal::Header => "header",
+        }
+    }
+}
+
 /// What the filter does with a request.
 #[derive(Debug)]
 pub enum Action {
@@ -67,23 +148,61 @@ pub struct Grant {
 
 impl Policy {
     /// Decides what to do with a request (spec §2–§4).
-    pub fn decide(&self, req: &Request<'_>) -> Action {
+    pub fn decide(&self, req: &Request<'_>) -> Decision {
         let Some(bucket) = self.addressing.resolve(req.authority, req.path) else {
-            return Action::Ignore;
+            return Decision::enforced(Action::Ignore, Outcome::NotConfigured);
         };
         let cors = self.buckets.get(bucket.as_ref()).or(self.default.as_ref());
         let preflight =
             req.method == b"OPTIONS" && req.origin.is_present() && req.request_method.is_present();
-        match cors {
-            None if preflight && self.unmatched_preflight == UnmatchedPreflight::Reject => {
-                Action::Reply(forbidden(NOT_ENABLED, req))
+        let Some(cors) = cors else {
+            if preflight && self.unmatched_preflight == UnmatchedPreflight::Reject {
+                let reply = forbidden(NOT_ENABLED, req);
+                return Decision::enforced(
+                    Action::Reply(reply),
+                    Outcome::PreflightRefused(Refusal::NoConfiguration),
+                );
             }
-            None => Action::Ignore,
-            Some(cors) if preflight => Action::Reply(preflight_reply(cors, req)),
-            Some(cors) => Action::Forward(ResponsePlan {
+            return Decision::enforced(Action::Ignore, Outcome::NotConfigured);
+        };
+        let (action, outcome) = if preflight {
+            match preflight_reply(cors, req) {
+                Ok(reply) => (Action::Reply(reply), Outcome::PreflightAllowed),
+                Err(refusal) => (
+                    Action::Reply(forbidden(NOT_ALLOWED, req)),
+                    Outcome::PreflightRefused(refusal),
+                ),
+            }
+        } else {
+            let grant = actual_grant(cors, req);
+            let outcome = match (&grant, req.origin.is_present()) {
+                (Some(_), _) => Outcome::ActualMatched,
+                (None, true) => Outcome::ActualUnmatched,
+                (None, false) => Outcome::NoOrigin,
+            };
+            let plan = ResponsePlan {
                 cors: Arc::clone(cors),
-                grant: actual_grant(cors, req),
-            }),
+                grant,
+            };
+            (Action::Forward(plan), outcome)
+        };
+        if cors.report_only {
+            return Decision {
+                action: Action::Ignore,
+                outcome,
+                report_only: true,
+            };
+        }
+        Decision::enforced(action, outcome)
+    }
+}
+
+impl Decision {
+    fn enforced(action: Action, outcome: Outcome) -> Self {
+        Decision {
+            action,
+            outcome,
+            report_only: false,
         }
     }
 }
@@ -118,28 +237,34 @@ fn actual_grant(cors: &BucketCors, req: &Request<'_>) -> Option<Grant> {
     })
 }
 
-/// Spec §3: 200 with the winning rule's headers, or OSS's 403.
-fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> LocalReply {
+/// Spec §3: the 200 answer of the first rule that allows the preflight, or
+/// why none does.
+fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> Result<LocalReply, Refusal> {
+    let (raw, parsed) = origin_of(req).ok_or(Refusal::Origin)?;
     let Single::One(method) = req.request_method else {
-        return forbidden(NOT_ALLOWED, req);
+        return Err(Refusal::Method);
     };
-    let Some((raw, parsed)) = origin_of(req) else {
-        return forbidden(NOT_ALLOWED, req);
-    };
-    let Ok(requested) = parse_request_headers(&req.request_headers) else {
-        return forbidden(NOT_ALLOWED, req);
-    };
-    let winner = cors.rules.iter().enumerate().find_map(|(i, rule)| {
-        if !rule.methods.contains(method) || !requested.iter().all(|h| rule.headers.allows(h)) {
-            return None;
+    let requested = parse_request_headers(&req.request_headers);
+    let mut refusal = Refusal::Origin;
+    let mut winner = None;
+    for (i, rule) in cors.rules.iter().enumerate() {
+        let Some(matched) = rule.origins.matches(parsed.as_deref()) else {
+            continue;
+        };
+        if !rule.methods.contains(method) {
+            refusal = refusal.max_progress(Refusal::Method);
+            continue;
         }
-        rule.origins
-            .matches(parsed.as_deref())
-            .map(|m| (i, rule, m))
-    });
-    let Some((i, rule, matched)) = winner else {
-        return forbidden(NOT_ALLOWED, req);
-    };
+        match &requested {
+            Ok(names) if names.iter().all(|h| rule.headers.allows(h)) => {
+                winner = Some((i, rule, matched));
+                break;
+            }
+            _ => refusal = Refusal::Header,
+        }
+    }
+    let (i, rule, matched) = winner.ok_or(refusal)?;
+    let requested = requested.map_err(|_| Refusal::Header)?;
     let grant = grant_for(matched, raw, i);
     let mut headers = Vec::with_capacity(7);
     match grant.allow_origin {
@@ -160,10 +285,23 @@ fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> LocalReply {
         headers.push((names::ACMA, v.clone()));
     }
     headers.push((names::VARY, PREFLIGHT_VARY.to_string()));
-    LocalReply {
+    Ok(LocalReply {
         status: 200,
         headers,
         body: Vec::new(),
+    })
+}
+
+impl Refusal {
+    /// Keeps the reason of the rule that got furthest.
+    fn max_progress(self, other: Refusal) -> Refusal {
+        if self == Refusal::Header || other == Refusal::Header {
+            Refusal::Header
+        } else if self == Refusal::Method || other == Refusal::Method {
+            Refusal::Method
+        } else {
+            self
+        }
     }
 }
 

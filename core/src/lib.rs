@@ -1,11 +1,12 @@
 //! Host-free core of bucket-cors: the OSS/S3 per-bucket CORS behaviour of
-//! `shared/spec/semantics.md`, with no proxy-wasm dependency.
+//! `docs/spec.md`, with no proxy-wasm dependency.
 //!
 //! The flow is: [`Policy::from_json`] parses and validates the plugin
 //! configuration once (every error reported at once) into a compiled form;
-//! [`Policy::decide`] turns a [`Request`] into an [`Action`] — plain data the
-//! host glue applies; [`ResponsePlan::header_ops`] says how to edit the
-//! response headers. Nothing here talks to a host, so it is tested natively.
+//! [`Policy::decide`] turns a [`Request`] into a [`Decision`]: an [`Action`]
+//! (plain data the host glue applies) and an [`Outcome`] to count;
+//! [`ResponsePlan::header_ops`] says how to edit the response headers.
+//! Nothing here talks to a host, so it is tested natively.
 
 mod bucket;
 mod compile;
@@ -20,8 +21,11 @@ mod request;
 mod response;
 
 pub use compile::{BucketCors, Policy, Rule};
-pub use config::{Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
-pub use decision::{Action, AllowOrigin, Grant, LocalReply};
+pub use config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
+pub use decision::{
+    Action, AllowOrigin, Decision, Grant, LocalReply, Outcome, Refusal, METRICS,
+    METRIC_CONFIG_INVALID,
+};
 pub use error::{ConfigError, ConfigErrors};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};

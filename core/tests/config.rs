@@ -230,7 +230,7 @@ fn defaults_apply_when_fields_are_omitted() {
     let p = policy(&photos(vec![base_rule()]));
     let mut c = Cases::new();
     // ResponseVary defaults to true: a request without Origin gets Vary: Origin.
-    match p.decide(&Req::to("GET", "photos").request()) {
+    match p.decide(&Req::to("GET", "photos").request()).action {
         bucket_cors_core::Action::Forward(plan) => {
             let ops: Vec<String> = plan
                 .header_ops(std::iter::empty::<(&str, &[u8])>())

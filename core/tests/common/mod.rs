@@ -107,7 +107,7 @@ pub enum Outcome {
 }
 
 pub fn outcome(policy: &Policy, req: &Req) -> Outcome {
-    match policy.decide(&req.request()) {
+    match policy.decide(&req.request()).action {
         Action::Ignore => Outcome::Ignore,
         Action::Reply(r) => Outcome::Reply(Reply {
             status: r.status,
