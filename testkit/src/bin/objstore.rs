@@ -1,0 +1,44 @@
+//! `objstore --listen 127.0.0.1:PORT`: the test object store as a process (for `make run`).
+//! Logs one line per request to stderr.
+
+use std::process::ExitCode;
+
+fn usage() -> ExitCode {
+    eprintln!("usage: objstore --listen 127.0.0.1:PORT");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut listen = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--listen" if i + 1 < args.len() => {
+                listen = Some(args[i + 1].clone());
+                i += 2;
+            }
+            a if a.starts_with("--listen=") => {
+                listen = Some(a["--listen=".len()..].to_string());
+                i += 1;
+            }
+            "-h" | "--help" => {
+                let _ = usage();
+                return ExitCode::SUCCESS;
+            }
+            _ => return usage(),
+        }
+    }
+    let Some(listen) = listen else { return usage() };
+    match bucket_cors_testkit::ObjStore::start_on(listen.as_str(), true) {
+        Ok(store) => {
+            eprintln!("objstore: listening on http://{}", store.addr());
+            store.wait();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("objstore: cannot listen on {listen}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! Starts a real Envoy with the bucket-cors wasm filter in front of one upstream address.
+//!
+//! The binary and the wasm come from `ENVOY_BIN` and `BUCKET_CORS_WASM`, defaulting to
+//! `<repo>/.venv/bin/envoy` and `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm`.
+//! A missing file is an error that says to run `make test`: tests fail, they never skip.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::http;
+
+/// The repository root (parent of the testkit crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit has a parent")
+        .to_path_buf()
+}
+
+fn absolute(p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        p
+    } else {
+        std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+    }
+}
+
+/// `ENVOY_BIN`, or `<repo>/.venv/bin/envoy`.
+pub fn envoy_bin() -> PathBuf {
+    match std::env::var_os("ENVOY_BIN") {
+        Some(v) if !v.is_empty() => absolute(PathBuf::from(v)),
+        _ => repo_root().join(".venv/bin/envoy"),
+    }
+}
+
+/// `BUCKET_CORS_WASM`, or `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm`.
+pub fn wasm_path() -> PathBuf {
+    match std::env::var_os("BUCKET_CORS_WASM") {
+        Some(v) if !v.is_empty() => absolute(PathBuf::from(v)),
+        _ => repo_root().join("target/wasm32-wasip1/release/bucket_cors.wasm"),
+    }
+}
+
+/// Launch options; [`Default`] reads the environment.
+#[derive(Debug, Clone)]
+pub struct EnvoyOptions {
+    pub envoy_bin: PathBuf,
+    pub wasm: PathBuf,
+    /// How long to wait for `/ready` (and the listener).
+    pub ready_timeout: Duration,
+    /// Envoy's `-l` level.
+    pub log_level: String,
+    /// Level of the `wasm` log component (the plugin's own log lines).
+    pub wasm_log_level: String,
+    /// HCM `preserve_external_request_id` (true: the `x-request-id` a test sends is the one the
+    /// filter sees).
+    pub preserve_external_request_id: bool,
+    /// HCM `generate_request_id` (false: a request without `x-request-id` has none).
+    pub generate_request_id: bool,
+    /// Route timeout.
+    pub route_timeout: Duration,
+}
+
+impl Default for EnvoyOptions {
+    fn default() -> Self {
+        EnvoyOptions {
+            envoy_bin: envoy_bin(),
+            wasm: wasm_path(),
+            ready_timeout: Duration::from_secs(20),
+            log_level: "info".into(),
+            wasm_log_level: "debug".into(),
+            preserve_external_request_id: true,
+            generate_request_id: true,
+            route_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why Envoy did not come up.
+#[derive(Debug)]
+pub enum StartError {
+    /// The Envoy binary does not exist.
+    MissingEnvoy(PathBuf),
+    /// The wasm file does not exist.
+    MissingWasm(PathBuf),
+    /// Could not prepare or spawn.
+    Io(String),
+    /// Envoy exited before it was ready (e.g. it refused the configuration).
+    Exited { status: ExitStatus, log: String },
+    /// Envoy kept running but was not ready in time (it was killed).
+    NotReady { waited: Duration, log: String },
+}
+
+impl StartError {
+    /// Envoy's log (empty when Envoy never ran).
+    pub fn log(&self) -> &str {
+        match self {
+            StartError::Exited { log, .. } | StartError::NotReady { log, .. } => log,
+            _ => "",
+        }
+    }
+    /// Whether the error is a missing prerequisite (binary or wasm).
+    pub fn is_missing_prerequisite(&self) -> bool {
+        matches!(
+            self,
+            StartError::MissingEnvoy(_) | StartError::MissingWasm(_)
+        )
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::MissingEnvoy(p) => write!(
+                f,
+                "Envoy binary not found at {} (set ENVOY_BIN, or run `make test`, which installs it into .venv)",
+                p.display()
+            ),
+            StartError::MissingWasm(p) => write!(
+                f,
+                "bucket-cors wasm not found at {} (set BUCKET_CORS_WASM, or run `make test`, which builds it)",
+                p.display()
+            ),
+            StartError::Io(e) => write!(f, "cannot start Envoy: {e}"),
+            StartError::Exited { status, log } => write!(f, "Envoy exited before it was ready ({status}); log:\n{log}"),
+            StartError::NotReady { waited, log } => {
+                write!(f, "Envoy was not ready after {waited:?}; log:\n{log}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A running Envoy; killed (and its temp dir removed) on drop.
+pub struct Envoy {
+    child: Child,
+    addr: SocketAddr,
+    admin: SocketAddr,
+    dir: PathBuf,
+    started: Duration,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn temp_dir() -> io::Result<PathBuf> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!(
+        "bucket-cors-envoy-{}-{n}-{nanos}",
+        std::process::id()
+    ));
+    fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Two distinct free loopback ports (bound together, then released).
+fn free_ports() -> io::Result<(u16, u16)> {
+    let a = TcpListener::bind("127.0.0.1:0")?;
+    let b = TcpListener::bind("127.0.0.1:0")?;
+    Ok((a.local_addr()?.port(), b.local_addr()?.port()))
+}
+
+/// A JSON string literal, which is also a valid YAML double-quoted scalar.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20
+                || c == '\u{7f}'
+                || c == '\u{85}'
+                || c == '\u{2028}'
+                || c == '\u{2029}' =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The bootstrap YAML: one listener → HCM → wasm filter → router → one static cluster.
+pub fn bootstrap_yaml(
+    plugin_config_json: &str,
+    upstream: SocketAddr,
+    listen_port: u16,
+    admin_port: u16,
+    wasm: &Path,
+    opts: &EnvoyOptions,
+) -> String {
+    format!(
+        r#"admin:
+  address:
+    socket_address: {{ address: 127.0.0.1, port_value: {admin_port} }}
+static_resources:
+  listeners:
+  - name: main
+    address:
+      socket_address: {{ address: 127.0.0.1, port_value: {listen_port} }}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress
+          codec_type: AUTO
+          preserve_external_request_id: {preserve}
+          generate_request_id: {generate}
+          route_config:
+            name: local
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {{ prefix: "/" }}
+                route: {{ cluster: objstore, timeout: {timeout}s }}
+          http_filters:
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: bucket-cors
+                root_id: bucket-cors
+                vm_config:
+                  vm_id: bucket-cors
+                  runtime: envoy.wasm.runtime.v8
+                  code:
+                    local:
+                      filename: {wasm}
+                configuration:
+                  "@type": type.googleapis.com/google.protobuf.StringValue
+                  value: {config}
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: objstore
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: objstore
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: {{ address: {up_ip}, port_value: {up_port} }}
+"#,
+        preserve = opts.preserve_external_request_id,
+        generate = opts.generate_request_id,
+        timeout = opts.route_timeout.as_secs().max(1),
+        wasm = quote(&wasm.to_string_lossy()),
+        config = quote(plugin_config_json),
+        up_ip = upstream.ip(),
+        up_port = upstream.port(),
+    )
+}
+
+impl Envoy {
+    /// Starts Envoy with the plugin configuration (JSON text) in front of `upstream`, with
+    /// [`EnvoyOptions::default`].
+    pub fn start(plugin_config_json: &str, upstream: SocketAddr) -> Result<Envoy, StartError> {
+        Self::start_with(plugin_config_json, upstream, &EnvoyOptions::default())
+    }
+
+    /// Starts Envoy and expects it NOT to come up (the configuration is refused): returns the
+    /// start failure with its log, or, if Envoy did come up, the running instance as `Err`.
+    pub fn start_expecting_refusal(
+        plugin_config_json: &str,
+        upstream: SocketAddr,
+    ) -> Result<StartError, Box<Envoy>> {
+        match Self::start(plugin_config_json, upstream) {
+            Ok(envoy) => Err(Box::new(envoy)),
+            Err(e) => Ok(e),
+        }
+    }
+
+    pub fn start_with(
+        plugin_config_json: &str,
+        upstream: SocketAddr,
+        opts: &EnvoyOptions,
+    ) -> Result<Envoy, StartError> {
+        if !opts.envoy_bin.is_file() {
+            return Err(StartError::MissingEnvoy(opts.envoy_bin.clone()));
+        }
+        if !opts.wasm.is_file() {
+            return Err(StartError::MissingWasm(opts.wasm.clone()));
+        }
+        let io = |e: io::Error| StartError::Io(e.to_string());
+        let dir = temp_dir().map_err(io)?;
+        let (listen_port, admin_port) = free_ports().map_err(io)?;
+        let wasm = absolute(opts.wasm.clone());
+        let yaml = bootstrap_yaml(
+            plugin_config_json,
+            upstream,
+            listen_port,
+            admin_port,
+            &wasm,
+            opts,
+        );
+        let boot = dir.join("bootstrap.yaml");
+        fs::write(&boot, &yaml).map_err(io)?;
+        let out = fs::File::create(dir.join("stdout.log")).map_err(io)?;
+        let err = fs::File::create(dir.join("stderr.log")).map_err(io)?;
+        let t0 = Instant::now();
+        let child = Command::new(&opts.envoy_bin)
+            .arg("-c")
+            .arg(&boot)
+            .args(["--disable-hot-restart", "--concurrency", "1"])
+            .arg("--log-path")
+            .arg(dir.join("envoy.log"))
+            .args(["-l", &opts.log_level])
+            .args([
+                "--component-log-level",
+                &format!("wasm:{}", opts.wasm_log_level),
+            ])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| StartError::Io(format!("spawn {}: {e}", opts.envoy_bin.display())))?;
+        let mut envoy = Envoy {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], listen_port)),
+            admin: SocketAddr::from(([127, 0, 0, 1], admin_port)),
+            dir,
+            started: Duration::ZERO,
+        };
+        let deadline = t0 + opts.ready_timeout;
+        loop {
+            if let Ok(Some(status)) = envoy.child.try_wait() {
+                // Give the log a moment to be flushed.
+                return Err(StartError::Exited {
+                    status,
+                    log: envoy.log(),
+                });
+            }
+            if envoy.is_ready() {
+                envoy.started = t0.elapsed();
+                return Ok(envoy);
+            }
+            if Instant::now() >= deadline {
+                let _ = envoy.child.kill();
+                let _ = envoy.child.wait();
+                return Err(StartError::NotReady {
+                    waited: opts.ready_timeout,
+                    log: envoy.log(),
+                });
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn is_ready(&self) -> bool {
+        match self.admin_get("/ready") {
+            Ok((200, _)) => {
+                TcpStream::connect_timeout(&self.addr, Duration::from_millis(500)).is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    /// The listener address (send requests here).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The admin address.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin
+    }
+
+    /// How long Envoy took to become ready.
+    pub fn startup_time(&self) -> Duration {
+        self.started
+    }
+
+    /// The temp dir holding the bootstrap and the logs.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// GET on the admin interface: (status, body).
+    pub fn admin_get(&self, path: &str) -> io::Result<(u16, String)> {
+        let s = TcpStream::connect_timeout(&self.admin, Duration::from_secs(1))?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        s.set_write_timeout(Some(Duration::from_secs(5)))?;
+        let mut w = s.try_clone()?;
+        write!(
+            w,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut r = BufReader::new(s);
+        let head = http::read_head(&mut r)?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
+        let status = head
+            .start_line
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let framing = http::framing(&head.headers, true)?;
+        let body = http::read_body(&mut r, framing)?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// Envoy's log so far: the `--log-path` file, then whatever went to stdout/stderr.
+    pub fn log(&self) -> String {
+        let mut s = String::new();
+        for f in ["envoy.log", "stderr.log", "stdout.log"] {
+            if let Ok(t) = fs::read(self.dir.join(f)) {
+                s.push_str(&String::from_utf8_lossy(&t));
+            }
+        }
+        s
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The log lines that show the plugin crashed (a Rust panic or a wasm trap).
+    pub fn crash_lines(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|l| {
+                let l = l.to_ascii_lowercase();
+                l.contains("panicked")
+                    || l.contains("uncaught")
+                    || l.contains("wasm trap")
+                    || l.contains("runtimeerror")
+            })
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Envoy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::env::var_os("BUCKET_CORS_KEEP_TMP").is_none() {
+            let _ = fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("kept Envoy dir {}", self.dir.display());
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The configuration files shipped with the repository are checked against the
+//! real configuration parser (`bucket_cors_core::Policy::from_json`) and against
+//! each other: the example plugin configurations, the plugin configuration
+//! inside `envoy/envoy.yaml`, the Istio `WasmPlugin`, and the Docker Compose
+//! file that must run the very `envoy.yaml` that `make validate` checks.
+
+use bucket_cors_core::Policy;
+use serde_json::{Map, Number, Value};
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// Where `envoy/envoy.yaml` expects the wasm, relative to Envoy's working
+/// directory (the repository root for `make run` / `make validate`).
+const WASM_REL: &str = "target/wasm32-wasip1/release/bucket_cors.wasm";
+const WASM_FILTER: &str = "envoy.filters.http.wasm";
+const HCM: &str = "envoy.filters.network.http_connection_manager";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> String {
+    let path = repo().join(rel);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The single YAML document in `text`.
+fn yaml_doc(label: &str, text: &str) -> Yaml {
+    let mut docs =
+        YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{label}: invalid YAML: {e}"));
+    assert_eq!(docs.len(), 1, "{label}: expected exactly one YAML document");
+    docs.remove(0)
+}
+
+/// YAML → JSON, as Istio does with `pluginConfig`. Refuses what JSON cannot say.
+fn to_json(label: &str, y: &Yaml) -> Value {
+    match y {
+        Yaml::Null => Value::Null,
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(s) => {
+            let f: f64 = s
+                .parse()
+                .unwrap_or_else(|_| panic!("{label}: bad number {s}"));
+            Value::Number(
+                Number::from_f64(f).unwrap_or_else(|| panic!("{label}: non-finite number {s}")),
+            )
+        }
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Array(items) => Value::Array(items.iter().map(|i| to_json(label, i)).collect()),
+        Yaml::Hash(h) => {
+            let mut m = Map::new();
+            for (k, v) in h {
+                let Yaml::String(k) = k else {
+                    panic!("{label}: non-string key {k:?}");
+                };
+                m.insert(k.clone(), to_json(label, v));
+            }
+            Value::Object(m)
+        }
+        Yaml::Alias(_) | Yaml::BadValue => panic!("{label}: unsupported YAML node {y:?}"),
+    }
+}
+
+fn str_at<'a>(label: &str, y: &'a Yaml, what: &str) -> &'a str {
+    y.as_str()
+        .unwrap_or_else(|| panic!("{label}: {what} must be a string, got {y:?}"))
+}
+
+fn list(y: &Yaml) -> &[Yaml] {
+    y.as_vec().map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// Parses `json` with the filter's own configuration parser; panics with every error.
+fn accept(label: &str, json: &[u8]) -> Policy {
+    Policy::from_json(json)
+        .unwrap_or_else(|errors| panic!("{label}: plugin configuration refused:\n{errors}"))
+}
+
+/// The Envoy configurations `make validate` checks: `envoy/*.yaml` (and
+/// `*.yml`) except the Docker Compose file. Keep in step with ENVOY_CONFIGS in
+/// the Makefile.
+fn envoy_configs() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(repo().join("envoy"))
+        .expect("envoy/ exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && !name.starts_with("docker-compose.")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// One `envoy.filters.http.wasm` entry of an Envoy bootstrap.
+struct WasmFilter {
+    /// `typed_config.config`
+    config: Yaml,
+    /// Index among the HCM's http_filters, their count, and the last one's name.
+    index: usize,
+    filter_count: usize,
+    last_filter: String,
+}
+
+fn wasm_filters(label: &str, bootstrap: &Yaml) -> Vec<WasmFilter> {
+    let mut out = Vec::new();
+    for listener in list(&bootstrap["static_resources"]["listeners"]) {
+        for chain in list(&listener["filter_chains"]) {
+            for filter in list(&chain["filters"]) {
+                if filter["name"].as_str() != Some(HCM) {
+                    continue;
+                }
+                let http_filters = list(&filter["typed_config"]["http_filters"]);
+                let last_filter = http_filters
+                    .last()
+                    .and_then(|f| f["name"].as_str())
+                    .unwrap_or_else(|| panic!("{label}: HCM without http_filters"))
+                    .to_owned();
+                for (index, hf) in http_filters.iter().enumerate() {
+                    if hf["name"].as_str() == Some(WASM_FILTER) {
+                        out.push(WasmFilter {
+                            config: hf["typed_config"]["config"].clone(),
+                            index,
+                            filter_count: http_filters.len(),
+                            last_filter: last_filter.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The plugin configuration (JSON text) of a wasm filter that loads bucket-cors.
+fn plugin_json(label: &str, f: &WasmFilter) -> String {
+    let c = &f.config;
+    assert_eq!(
+        c["root_id"].as_str(),
+        Some("bucket-cors"),
+        "{label}: root_id"
+    );
+    let vm = &c["vm_config"];
+    assert_eq!(
+        vm["runtime"].as_str(),
+        Some("envoy.wasm.runtime.v8"),
+        "{label}: runtime"
+    );
+    assert_eq!(
+        vm["code"]["local"]["filename"].as_str(),
+        Some(WASM_REL),
+        "{label}: the wasm filename must be the one `make build` produces, relative to the repo root"
+    );
+    let conf = &c["configuration"];
+    assert_eq!(
+        conf["@type"].as_str(),
+        Some("type.googleapis.com/google.protobuf.StringValue"),
+        "{label}: the plugin configuration is passed as a StringValue"
+    );
+    assert_eq!(
+        f.last_filter, "envoy.filters.http.router",
+        "{label}: the router must be the last HTTP filter"
+    );
+    assert!(
+        f.index + 1 < f.filter_count,
+        "{label}: bucket-cors must come before the router"
+    );
+    str_at(label, &conf["value"], "configuration.value").to_owned()
+}
+
+fn envoy_yaml_plugin_json() -> String {
+    let label = "envoy/envoy.yaml";
+    let doc = yaml_doc(label, &read(label));
+    let filters = wasm_filters(label, &doc);
+    assert_eq!(filters.len(), 1, "{label}: expected one bucket-cors filter");
+    plugin_json(label, &filters[0])
+}
+
+fn istio_plugin_config() -> Value {
+    let label = "examples/istio/wasmplugin.yaml";
+    let doc = yaml_doc(label, &read(label));
+    to_json(label, &doc["spec"]["pluginConfig"])
+}
+
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_example_plugin_config_json_is_accepted() {
+    let dir = repo().join("examples/config");
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("examples/config exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for expected in ["oss-style.json", "s3-pasted.json"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "missing {expected} in {names:?}"
+        );
+    }
+    for path in &files {
+        let bytes = fs::read(path).unwrap();
+        accept(&path.display().to_string(), &bytes);
+    }
+}
+
+#[test]
+fn s3_pasted_example_holds_get_bucket_cors_output_verbatim() {
+    let v: Value = serde_json::from_str(&read("examples/config/s3-pasted.json")).unwrap();
+    let buckets = v["buckets"].as_object().expect("buckets");
+    let pasted = buckets
+        .values()
+        .find(|b| b.get("CORSRules").is_some())
+        .expect("a bucket whose value is `aws s3api get-bucket-cors` output");
+    let rule = &pasted["CORSRules"][0];
+    for key in [
+        "AllowedHeaders",
+        "AllowedMethods",
+        "AllowedOrigins",
+        "ExposeHeaders",
+        "MaxAgeSeconds",
+    ] {
+        assert!(rule.get(key).is_some(), "S3 spelling {key} not used");
+    }
+}
+
+#[test]
+fn envoy_yaml_plugin_configuration_is_accepted() {
+    let json = envoy_yaml_plugin_json();
+    accept("envoy/envoy.yaml plugin configuration", json.as_bytes());
+    let v: Value = serde_json::from_str(&json).unwrap();
+    for bucket in ["photos", "public"] {
+        assert!(
+            v["buckets"].get(bucket).is_some(),
+            "envoy/envoy.yaml: the demo bucket {bucket} is not configured"
+        );
+    }
+}
+
+#[test]
+fn every_validated_envoy_config_that_loads_bucket_cors_has_an_accepted_plugin_configuration() {
+    let configs = envoy_configs();
+    assert!(
+        configs.iter().any(|p| p.ends_with("envoy/envoy.yaml")),
+        "envoy/envoy.yaml must be among the validated configurations: {configs:?}"
+    );
+    for path in &configs {
+        let label = path.display().to_string();
+        let doc = yaml_doc(&label, &fs::read_to_string(path).unwrap());
+        for f in wasm_filters(&label, &doc) {
+            accept(&label, plugin_json(&label, &f).as_bytes());
+        }
+    }
+}
+
+#[test]
+fn istio_wasmplugin_is_well_formed_and_its_plugin_config_is_accepted() {
+    let label = "examples/istio/wasmplugin.yaml";
+    let doc = yaml_doc(label, &read(label));
+    assert_eq!(
+        doc["apiVersion"].as_str(),
+        Some("extensions.istio.io/v1alpha1")
+    );
+    assert_eq!(doc["kind"].as_str(), Some("WasmPlugin"));
+    assert!(!str_at(label, &doc["metadata"]["name"], "metadata.name").is_empty());
+    let spec = &doc["spec"];
+    let url = str_at(label, &spec["url"], "spec.url");
+    assert!(
+        ["oci://", "https://", "http://", "file://"]
+            .iter()
+            .any(|s| url.starts_with(s)),
+        "{label}: spec.url {url} has no scheme Istio knows"
+    );
+    assert_eq!(
+        str_at(label, &spec["phase"], "spec.phase"),
+        "AUTHN",
+        "{label}: preflights must be answered before authentication"
+    );
+    assert!(
+        spec["priority"].as_i64().is_some(),
+        "{label}: spec.priority"
+    );
+    assert!(
+        spec["selector"]["matchLabels"]
+            .as_hash()
+            .is_some_and(|h| !h.is_empty()),
+        "{label}: spec.selector.matchLabels selects no workload"
+    );
+    let plugin = istio_plugin_config();
+    assert!(
+        plugin.is_object(),
+        "{label}: spec.pluginConfig must be a mapping"
+    );
+    let json = serde_json::to_vec(&plugin).unwrap();
+    accept(&format!("{label} spec.pluginConfig"), &json);
+    assert!(
+        plugin["buckets"].as_object().is_some_and(|b| b.len() >= 2),
+        "{label}: expected a couple of buckets"
+    );
+    assert!(
+        plugin["default"].is_object(),
+        "{label}: expected a default configuration"
+    );
+}
+
+/// Lexical normalisation (the wasm need not exist yet).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// (source resolved against envoy/, target) of each bind mount of a compose service.
+fn bind_mounts(service: &Yaml) -> Vec<(PathBuf, PathBuf)> {
+    let base = repo().join("envoy");
+    list(&service["volumes"])
+        .iter()
+        .filter_map(|v| {
+            let (src, dst) = match v {
+                Yaml::String(s) => {
+                    let mut parts = s.split(':');
+                    (parts.next()?.to_owned(), parts.next()?.to_owned())
+                }
+                _ => (
+                    v["source"].as_str()?.to_owned(),
+                    v["target"].as_str()?.to_owned(),
+                ),
+            };
+            // A named volume is not a bind mount.
+            if !(src.starts_with('.') || src.starts_with('/')) {
+                return None;
+            }
+            Some((normalize(&base.join(src)), PathBuf::from(dst)))
+        })
+        .collect()
+}
+
+#[test]
+fn docker_compose_runs_the_validated_envoy_yaml_with_the_wasm_where_it_expects() {
+    let label = "envoy/docker-compose.yaml";
+    let doc = yaml_doc(label, &read(label));
+    let services = &doc["services"];
+    let envoy = &services["envoy"];
+    assert!(
+        str_at(label, &envoy["image"], "services.envoy.image").starts_with("envoyproxy/envoy:"),
+        "{label}: the official Envoy image"
+    );
+    let mounts = bind_mounts(envoy);
+
+    // The -c argument of the Envoy command is a mount of a validated config.
+    let command: Vec<&str> = list(&envoy["command"])
+        .iter()
+        .map(|a| str_at(label, a, "command item"))
+        .collect();
+    let c = command
+        .iter()
+        .position(|a| *a == "-c" || *a == "--config-path")
+        .map(|i| command[i + 1])
+        .unwrap_or("/etc/envoy/envoy.yaml"); // the image's default
+    let (config_src, _) = mounts
+        .iter()
+        .find(|(_, dst)| dst == Path::new(c))
+        .unwrap_or_else(|| panic!("{label}: nothing is mounted at {c}"));
+    let validated: Vec<PathBuf> = envoy_configs().iter().map(|p| normalize(p)).collect();
+    assert!(
+        validated.contains(config_src),
+        "{label}: mounts {} at {c}, which `make validate` does not check ({validated:?})",
+        config_src.display()
+    );
+
+    // The wasm: envoy.yaml's relative filename, resolved in the container's
+    // working_dir, is a mount of the wasm `make build` produces.
+    let wd = str_at(label, &envoy["working_dir"], "services.envoy.working_dir");
+    let config_text = fs::read_to_string(config_src).unwrap();
+    let filters = wasm_filters(label, &yaml_doc(label, &config_text));
+    assert!(
+        !filters.is_empty(),
+        "{label}: the mounted config loads no wasm"
+    );
+    for f in &filters {
+        let filename = str_at(
+            label,
+            &f.config["vm_config"]["code"]["local"]["filename"],
+            "filename",
+        );
+        let in_container = normalize(&Path::new(wd).join(filename));
+        let (wasm_src, _) = mounts
+            .iter()
+            .find(|(_, dst)| *dst == in_container)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{label}: envoy.yaml loads {} but nothing is mounted there",
+                    in_container.display()
+                )
+            });
+        assert_eq!(
+            *wasm_src,
+            normalize(&repo().join(WASM_REL)),
+            "{label}: the wasm mounted is not the one `make build` produces"
+        );
+    }
+
+    // envoy.yaml reaches the object store on 127.0.0.1:9000: both services
+    // must share the host's network for that address to be MinIO.
+    assert!(
+        config_text.contains("address: 127.0.0.1, port_value: 9000"),
+        "{label}: envoy.yaml's object store address changed; revisit the networking"
+    );
+    for name in ["envoy", "minio"] {
+        assert_eq!(
+            services[name]["network_mode"].as_str(),
+            Some("host"),
+            "{label}: service {name} must use the host network"
+        );
+    }
+    assert!(
+        str_at(label, &services["minio"]["image"], "services.minio.image")
+            .starts_with("minio/minio")
+    );
+}
+
+#[test]
+fn a_broken_copy_of_the_envoy_plugin_configuration_is_refused() {
+    let mut v: Value = serde_json::from_str(&envoy_yaml_plugin_json()).unwrap();
+    // A wildcard origin that would hand every site the user's cookies.
+    v["buckets"]["photos"]["CORSRule"][0]["AllowedOrigin"] = serde_json::json!(["https://*"]);
+    let errors = Policy::from_json(&serde_json::to_vec(&v).unwrap())
+        .expect_err("`https://*` must be refused");
+    let text = errors.to_string();
+    assert!(
+        text.contains("photos"),
+        "the error must name the bucket: {text}"
+    );
+
+    assert!(
+        Policy::from_json(b"{\"buckets\": {").is_err(),
+        "truncated JSON must be refused"
+    );
+}
+
+#[test]
+fn a_typo_in_an_istio_plugin_config_field_is_refused() {
+    let mut v = istio_plugin_config();
+    let rule = v["buckets"]
+        .as_object_mut()
+        .and_then(|b| b.values_mut().next())
+        .and_then(|b| b["CORSRule"].get_mut(0))
+        .and_then(Value::as_object_mut)
+        .expect("a bucket with a rule");
+    let origins = rule.remove("AllowedOrigin").expect("AllowedOrigin");
+    rule.insert("AllowedOrign".to_owned(), origins);
+    let errors = Policy::from_json(&serde_json::to_vec(&v).unwrap())
+        .expect_err("an unknown field must be refused");
+    assert!(
+        errors.to_string().contains("AllowedOrign"),
+        "the error must name the field: {errors}"
+    );
+}
