@@ -27,6 +27,16 @@ pub(crate) enum BadRequestHeaders {
     NotAToken,
 }
 
+impl BadRequestHeaders {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            BadRequestHeaders::TooLong => "it is longer than 4 KiB",
+            BadRequestHeaders::TooMany => "it lists more than 64 names",
+            BadRequestHeaders::NotAToken => "an item is not a header name (RFC 9110 token)",
+        }
+    }
+}
+
 /// Splits every ACRH line on `,`, trims spaces and tabs, drops empty items
 /// and lower-cases the rest; bounded in bytes and items so a hostile list
 /// costs little (spec §3.3 and §5).

@@ -14,6 +14,7 @@ mod config;
 mod decision;
 mod error;
 mod error_body;
+mod explain;
 mod header_names;
 mod method;
 mod origin;
@@ -27,6 +28,7 @@ pub use decision::{
     METRIC_CONFIG_INVALID,
 };
 pub use error::{ConfigError, ConfigErrors};
+pub use explain::{Explanation, RuleCheck, Source};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
 
