@@ -4,7 +4,10 @@
 
 // No panics by construction: a panic in the Wasm VM takes down every stream
 // on the worker. Tests may unwrap.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod filter;
 mod metrics;
