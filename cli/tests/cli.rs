@@ -1,0 +1,662 @@
+//! The built `bucket-cors` binary, run as an operator would: `check`,
+//! `import` and `explain`, with exit codes and the exact lines printed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn repo_file(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs the binary with `args`, feeding `stdin` (or nothing).
+fn run(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bucket-cors"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run bucket-cors");
+    {
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("wait for bucket-cors");
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// A scratch file under the target directory, unique per test.
+fn scratch(name: &str, content: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+// ------------------------------------------------------------------ check
+
+#[test]
+fn check_accepts_the_shipped_example_configurations() {
+    let oss = repo_file("examples/config/oss-style.json");
+    let s3 = repo_file("examples/config/s3-pasted.json");
+    let r = run(&["check", &oss, &s3], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!("{oss}: valid (2 buckets)\n{s3}: valid (1 bucket)\n")
+    );
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn check_prints_every_error_at_once_and_exits_1() {
+    let bad = data("invalid-config.json");
+    let r = run(&["check", &bad], None);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    let expected = [
+        format!("{bad}: invalid plugin configuration, 4 errors:"),
+        r#"  endpoints[0] "https://s3.example.com": is not a bare lower-case host name (no scheme, port, path or leading dot)"#.into(),
+        r#"  bucket "photos" rule 0 (ID "web") AllowedOrigin[1] "https://*": would match every host, or every host under one label, and a matched origin is echoed with credentials allowed; write "*" to allow every origin without credentials"#.into(),
+        r#"  bucket "photos" rule 0 (ID "web") AllowedMethod[1] "PATCH": is not one of GET, PUT, POST, DELETE, HEAD (upper case)"#.into(),
+        r#"  bucket "photos" rule 0 (ID "web") MaxAgeSeconds -1: is out of range 0 to 2147483647"#.into(),
+    ];
+    assert_eq!(r.stderr.lines().collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn check_reads_stdin_and_reports_each_file() {
+    let empty = r#"{"buckets": {"a": {"CORSRule": []}}}"#;
+    let r = run(&["check", "-"], Some(empty));
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "<stdin>: invalid plugin configuration, 1 error:\n  {}\n",
+            core_errors(empty)
+        )
+    );
+
+    // Syntax errors and unknown fields are reported like the filter does.
+    let r = run(&["check", "-"], Some(r#"{"bukets": {}}"#));
+    assert_eq!(r.code, 1);
+    assert!(r
+        .stderr
+        .starts_with("<stdin>: invalid plugin configuration, 1 error:\n  "));
+    assert!(r.stderr.contains("unknown field `bukets`"), "{}", r.stderr);
+
+    // One good, one bad, one missing: every file is reported, exit 1.
+    let good = repo_file("examples/config/s3-pasted.json");
+    let bad = data("invalid-config.json");
+    let r = run(&["check", &good, &bad, "/nonexistent/config.json"], None);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, format!("{good}: valid (1 bucket)\n"));
+    assert!(r
+        .stderr
+        .contains(&format!("{bad}: invalid plugin configuration, 4 errors:")));
+    assert!(r.stderr.contains("cannot read /nonexistent/config.json: "));
+
+    let r = run(&["check", "-"], Some(r#"{"buckets": {}}"#));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "<stdin>: valid (0 buckets)\n")
+    );
+}
+
+/// What the filter's own parser says about `json`, one error a line.
+fn core_errors(json: &str) -> String {
+    bucket_cors_core::Policy::from_json(json.as_bytes())
+        .expect_err("refused")
+        .to_string()
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["check"], None).code, 2);
+    assert_eq!(run(&["import", "x.xml"], None).code, 2);
+    assert_eq!(run(&["explain", "--url", "/a"], None).code, 2);
+    assert_eq!(run(&["frobnicate"], None).code, 2);
+}
+
+// ----------------------------------------------------------------- import
+
+const OSS_IMPORTED: &str = r#"{
+  "buckets": {
+    "photos": {
+      "CORSRule": [
+        {
+          "AllowedOrigin": ["https://www.example.com", "https://*.example.com"],
+          "AllowedMethod": ["GET", "PUT", "HEAD"],
+          "AllowedHeader": ["content-type", "x-oss-*"],
+          "ExposeHeader": ["ETag", "x-oss-request-id"],
+          "MaxAgeSeconds": 600
+        },
+        {
+          "AllowedOrigin": ["*"],
+          "AllowedMethod": ["GET"]
+        }
+      ],
+      "ResponseVary": true
+    }
+  }
+}
+"#;
+
+const S3_IMPORTED: &str = r#"{
+  "buckets": {
+    "media": {
+      "CORSRule": [
+        {
+          "ID": "uploads",
+          "AllowedOrigin": ["https://app.example.com"],
+          "AllowedMethod": ["PUT", "POST", "DELETE"],
+          "AllowedHeader": ["Authorization", "Content-Type", "x-amz-*"],
+          "ExposeHeader": ["ETag", "x-amz-request-id"],
+          "MaxAgeSeconds": 3000
+        },
+        {
+          "ID": "public-read",
+          "AllowedOrigin": ["*"],
+          "AllowedMethod": ["GET"]
+        }
+      ],
+      "ResponseVary": true
+    }
+  }
+}
+"#;
+
+#[test]
+fn import_oss_xml() {
+    let r = run(
+        &["import", "--bucket", "photos", &data("oss-cors.xml")],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, OSS_IMPORTED);
+    assert_eq!(r.stderr, "");
+    // What import prints, check accepts.
+    let c = run(&["check", "-"], Some(&r.stdout));
+    assert_eq!(
+        (c.code, c.stdout.as_str()),
+        (0, "<stdin>: valid (1 bucket)\n")
+    );
+}
+
+#[test]
+fn import_s3_xml_and_s3_json_give_the_same_configuration() {
+    let xml = run(&["import", "--bucket", "media", &data("s3-cors.xml")], None);
+    assert_eq!(xml.code, 0, "{}", xml.stderr);
+    assert_eq!(xml.stdout, S3_IMPORTED);
+    let json = run(
+        &["import", "--bucket", "media", &data("s3-cors.json")],
+        None,
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert_eq!(json.stdout, S3_IMPORTED);
+    // From standard input too.
+    let doc = std::fs::read_to_string(data("s3-cors.json")).unwrap();
+    let stdin = run(&["import", "--bucket", "media", "-"], Some(&doc));
+    assert_eq!(stdin.stdout, S3_IMPORTED);
+}
+
+#[test]
+fn import_fails_on_rules_the_filter_refuses_listing_every_error() {
+    let file = data("oss-invalid-rules.xml");
+    let r = run(&["import", "--bucket", "photos", &file], None);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("{file} imported as bucket \"photos\": invalid plugin configuration, 3 errors:")
+    );
+    assert_eq!(lines.len(), 4, "{}", r.stderr);
+    assert!(lines[1].starts_with(r#"  bucket "photos" rule 0 AllowedOrigin[0] "null": "#));
+    assert!(lines[2].starts_with(r#"  bucket "photos" rule 0 AllowedOrigin[1] "https://*.com": "#));
+    assert!(lines[3].starts_with(r#"  bucket "photos" rule 0 AllowedMethod[0] "get": "#));
+
+    // A bucket name the filter refuses.
+    let r = run(
+        &["import", "--bucket", "Photos", &data("oss-cors.xml")],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("  bucket \"Photos\": "), "{}", r.stderr);
+}
+
+#[test]
+fn import_refuses_malformed_and_unknown_documents() {
+    let r = run(
+        &["import", "--bucket", "b", "-"],
+        Some("<CORSConfiguration><CORSRule><AllowedOrign>x</AllowedOrign><MaxAgeSeconds>ten</MaxAgeSeconds></CORSRule></CORSConfiguration>"),
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "<stdin>: cannot import:\n\
+         \x20 rule 0 <CORSRule> has an unknown element <AllowedOrign> (expected ID, AllowedOrigin, AllowedMethod, AllowedHeader, ExposeHeader, MaxAgeSeconds)\n\
+         \x20 rule 0 MaxAgeSeconds \"ten\": not an integer\n"
+    );
+    let r = run(
+        &["import", "--bucket", "b", "-"],
+        Some("<CORSConfiguration><CORSRule>"),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("<stdin>: cannot import:\n  "),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &["import", "--bucket", "b", "-"],
+        Some(r#"{"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethod": ["GET"]}]}"#),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("CORSRules[0].AllowedMethod: unknown field `AllowedMethod`"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["import", "--bucket", "b", "-"], Some("AllowedOrigin=*"));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("neither an XML <CORSConfiguration>"));
+}
+
+#[test]
+fn import_warns_when_response_vary_is_off() {
+    let xml = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>\
+               <AllowedMethod>GET</AllowedMethod></CORSRule><ResponseVary>false</ResponseVary></CORSConfiguration>";
+    let r = run(&["import", "--bucket", "b", "-"], Some(xml));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"ResponseVary\": false"));
+    assert!(
+        r.stderr
+            .starts_with("warning: <stdin>: ResponseVary is false"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn import_merge_adds_the_bucket_and_keeps_the_rest_in_order() {
+    let base = repo_file("examples/config/s3-pasted.json");
+    let r = run(
+        &[
+            "import",
+            "--bucket",
+            "photos",
+            "--merge",
+            &base,
+            &data("oss-cors.xml"),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let keys_in_order = |text: &str, keys: &[&str]| {
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| {
+                text.find(&format!("\"{k}\""))
+                    .unwrap_or_else(|| panic!("{k} missing"))
+            })
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "{keys:?} out of order in\n{text}"
+        );
+    };
+    keys_in_order(
+        &r.stdout,
+        &[
+            "endpoints",
+            "path_style",
+            "buckets",
+            "media",
+            "photos",
+            "unmatched_preflight",
+        ],
+    );
+    let c = run(&["check", "-"], Some(&r.stdout));
+    assert_eq!(
+        (c.code, c.stdout.as_str()),
+        (0, "<stdin>: valid (2 buckets)\n")
+    );
+
+    // The bucket is there already: refused, unless --replace.
+    let r = run(
+        &[
+            "import",
+            "--bucket",
+            "media",
+            "--merge",
+            &base,
+            &data("oss-cors.xml"),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!("{base} already has bucket \"media\"; --replace replaces its rules\n")
+    );
+    let r = run(
+        &[
+            "import",
+            "--bucket",
+            "media",
+            "--merge",
+            &base,
+            "--replace",
+            &data("oss-cors.xml"),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("x-oss-request-id") && !r.stdout.contains("x-amz-version-id"));
+
+    // A configuration without `buckets` gets one.
+    let bare = scratch("bare.json", r#"{"endpoints": ["s3.example.com"]}"#);
+    let r = run(
+        &[
+            "import",
+            "--bucket",
+            "photos",
+            "--merge",
+            bare.to_str().unwrap(),
+            &data("oss-cors.xml"),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with(
+        "{\n  \"endpoints\": [\"s3.example.com\"],\n  \"buckets\": {\n    \"photos\": {"
+    ));
+}
+
+// ---------------------------------------------------------------- explain
+
+fn explain(args: &[&str]) -> Run {
+    let config = data("explain.json");
+    let mut all = vec!["explain", "--config", config.as_str()];
+    all.extend_from_slice(args);
+    run(&all, None)
+}
+
+fn assert_lines(r: &Run, expected: &[&str]) {
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    assert_eq!(
+        r.stdout.lines().collect::<Vec<_>>(),
+        expected,
+        "\n{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn explain_an_allowed_preflight() {
+    let r = explain(&[
+        "--method",
+        "OPTIONS",
+        "--url",
+        "https://photos.s3.example.com/cat.jpg",
+        "-H",
+        "Origin: https://www.example.com",
+        "-H",
+        "Access-Control-Request-Method: PUT",
+        "-H",
+        "Access-Control-Request-Headers: Content-Type, X-Amz-Meta-A",
+    ]);
+    assert_lines(
+        &r,
+        &[
+            "request: OPTIONS /cat.jpg (authority photos.s3.example.com)",
+            "bucket: \"photos\", rules from buckets.\"photos\"",
+            "kind: preflight (OPTIONS with Origin and Access-Control-Request-Method)",
+            "rule 0 (ID \"web\"): matches",
+            "rule 1 (ID \"public-read\"): fails: Access-Control-Request-Method \"PUT\" is not in AllowedMethod (GET)",
+            "winner: rule 0 (ID \"web\")",
+            "decision: reply 200 from the filter; the upstream never sees the request",
+            "  access-control-allow-origin: https://www.example.com",
+            "  access-control-allow-credentials: true",
+            "  access-control-allow-methods: GET, PUT, HEAD",
+            "  access-control-allow-headers: content-type, x-amz-meta-a",
+            "  access-control-expose-headers: ETag",
+            "  access-control-max-age: 600",
+            "  vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+            "  (empty body)",
+            "outcome: bucket_cors.preflight.allowed",
+        ],
+    );
+}
+
+#[test]
+fn explain_a_refused_preflight() {
+    let r = explain(&[
+        "-X",
+        "OPTIONS",
+        "--url",
+        "https://photos.s3.example.com/cat.jpg",
+        "-H",
+        "Origin: https://www.example.com",
+        "-H",
+        "Access-Control-Request-Method: PUT",
+        "-H",
+        "Access-Control-Request-Headers: x-custom",
+        "-H",
+        "X-Request-Id: req-1",
+    ]);
+    assert_lines(
+        &r,
+        &[
+            "request: OPTIONS /cat.jpg (authority photos.s3.example.com)",
+            "bucket: \"photos\", rules from buckets.\"photos\"",
+            "kind: preflight (OPTIONS with Origin and Access-Control-Request-Method)",
+            "rule 0 (ID \"web\"): fails: requested header \"x-custom\" matches no AllowedHeader",
+            "rule 1 (ID \"public-read\"): fails: Access-Control-Request-Method \"PUT\" is not in AllowedMethod (GET)",
+            "winner: none",
+            "decision: reply 403 from the filter; the upstream never sees the request",
+            "  content-type: application/xml",
+            "  vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+            "  body:",
+            "    <?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "    <Error>",
+            "      <Code>AccessForbidden</Code>",
+            "      <Message>CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.</Message>",
+            "      <RequestId>req-1</RequestId>",
+            "      <HostId>photos.s3.example.com</HostId>",
+            "    </Error>",
+            "outcome: bucket_cors.preflight.refused.header",
+        ],
+    );
+}
+
+#[test]
+fn explain_an_actual_request_and_the_response_edits() {
+    let r = explain(&[
+        "--url",
+        "http://s3.example.com/photos/cat.jpg?versionId=2",
+        "-H",
+        "Origin: https://evil.example.org",
+        "--response-header",
+        "Vary: Accept-Encoding",
+        "--response-header",
+        "Access-Control-Allow-Origin: https://stale.example.com",
+        "--response-header",
+        "Access-Control-Allow-Headers: x",
+    ]);
+    assert_lines(
+        &r,
+        &[
+            "request: GET /photos/cat.jpg?versionId=2 (authority s3.example.com)",
+            "bucket: \"photos\", rules from buckets.\"photos\"",
+            "kind: actual request (Origin, not a preflight)",
+            "rule 0 (ID \"web\"): fails: Origin \"https://evil.example.org\" matches no AllowedOrigin",
+            "rule 1 (ID \"public-read\"): matches",
+            "winner: rule 1 (ID \"public-read\")",
+            "decision: forwarded to the upstream; on the response the filter sets:",
+            "  access-control-allow-origin: *",
+            "  access-control-allow-methods: GET",
+            "  vary: Accept-Encoding, Origin",
+            "  and removes: access-control-allow-headers",
+            "outcome: bucket_cors.actual.matched",
+        ],
+    );
+
+    // Without upstream headers: what the filter sets on any response, and a
+    // Host header that overrides the URL's host (virtual-hosted style).
+    let r = explain(&[
+        "--url",
+        "http://127.0.0.1:10000/cat.jpg",
+        "-H",
+        "Host: photos.s3.example.com",
+        "-H",
+        "Origin: https://app.example.com",
+        "-X",
+        "PUT",
+    ]);
+    assert_lines(
+        &r,
+        &[
+            "request: PUT /cat.jpg (authority photos.s3.example.com)",
+            "bucket: \"photos\", rules from buckets.\"photos\"",
+            "kind: actual request (Origin, not a preflight)",
+            "rule 0 (ID \"web\"): matches",
+            "rule 1 (ID \"public-read\"): fails: method \"PUT\" is not in AllowedMethod (GET)",
+            "winner: rule 0 (ID \"web\")",
+            "decision: forwarded to the upstream; on the response the filter sets:",
+            "  access-control-allow-origin: https://app.example.com",
+            "  access-control-allow-credentials: true",
+            "  access-control-allow-methods: GET, PUT, HEAD",
+            "  access-control-expose-headers: ETag",
+            "  access-control-max-age: 600",
+            "  vary: Origin",
+            "  (an upstream's own Access-Control-* headers are replaced or removed; Origin is merged into its Vary)",
+            "outcome: bucket_cors.actual.matched",
+        ],
+    );
+}
+
+#[test]
+fn explain_requests_the_filter_leaves_alone() {
+    let r = explain(&[
+        "--url",
+        "http://s3.example.com/",
+        "-H",
+        "Origin: https://www.example.com",
+    ]);
+    assert_lines(
+        &r,
+        &[
+            "request: GET / (authority s3.example.com)",
+            "bucket: none (neither the host nor the path names a bucket)",
+            "kind: actual request (Origin, not a preflight)",
+            "decision: left alone (the filter changes neither the request nor its response)",
+            "outcome: no counter (no configured bucket)",
+        ],
+    );
+    let r = explain(&[
+        "-X",
+        "OPTIONS",
+        "--url",
+        "http://s3.example.com/other/k",
+        "-H",
+        "Origin: https://www.example.com",
+        "-H",
+        "Access-Control-Request-Method: GET",
+    ]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains(
+        "bucket: \"other\", no CORS configuration (not under buckets, and no default)\n"
+    ));
+    assert!(r
+        .stdout
+        .contains("<Message>CORSResponse: CORS is not enabled for this bucket.</Message>"));
+    assert!(r
+        .stdout
+        .ends_with("outcome: bucket_cors.preflight.refused.no_configuration\n"));
+}
+
+#[test]
+fn explain_report_mode() {
+    let r = run(
+        &[
+            "explain",
+            "-c",
+            &data("report-mode.json"),
+            "-X",
+            "OPTIONS",
+            "--url",
+            "http://h/media/k",
+            "-H",
+            "Origin: https://www.example.com",
+            "-H",
+            "Access-Control-Request-Method: PUT",
+        ],
+        None,
+    );
+    assert_lines(
+        &r,
+        &[
+            "request: OPTIONS /media/k (authority h)",
+            "bucket: \"media\", rules from buckets.\"media\"",
+            "kind: preflight (OPTIONS with Origin and Access-Control-Request-Method)",
+            "rule 0: fails: Access-Control-Request-Method \"PUT\" is not in AllowedMethod (GET)",
+            "winner: none",
+            "mode: report (the bucket's Mode is \"report\": the filter counts the outcome and changes nothing)",
+            "decision: left alone (report mode)",
+            "outcome: bucket_cors.preflight.refused.method",
+        ],
+    );
+}
+
+#[test]
+fn explain_refuses_an_invalid_configuration_and_bad_arguments() {
+    let bad = data("invalid-config.json");
+    let r = run(&["explain", "-c", &bad, "--url", "/photos/k"], None);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    assert!(r
+        .stderr
+        .starts_with(&format!("{bad}: invalid plugin configuration, 4 errors:\n")));
+
+    let r = explain(&["--url", "/photos/k", "-H", "Origin https://a.com"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "header \"Origin https://a.com\": expected `Name: value`\n"
+    );
+    let r = explain(&["--url", "photos/k"]);
+    assert_eq!(r.code, 1);
+    assert!(r
+        .stderr
+        .contains("expected http://host[:port]/path or /path"));
+}
