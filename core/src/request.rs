@@ -11,9 +11,12 @@ pub enum Single<'a> {
 }
 
 impl<'a> Single<'a> {
+    /// Envoy joins repeated lines of a header into one value with `,`
+    /// before a filter sees it, and neither a serialized origin nor a method
+    /// token ever holds a comma: such a value is several lines.
     fn push(&mut self, value: &'a [u8]) {
         *self = match self {
-            Single::Absent => Single::One(value),
+            Single::Absent if !value.contains(&b',') => Single::One(value),
             _ => Single::Many,
         }
     }
@@ -84,6 +87,12 @@ mod tests {
         assert_eq!(r.method, b"OPTIONS");
         assert_eq!(r.origin, Single::Many);
         assert_eq!(r.request_headers.len(), 2);
+        let h = [("origin", &b"https://a.com,https://b.com"[..])];
+        let r = Request::from_headers(h.iter().map(|(n, v)| (*n, *v)));
+        assert_eq!(r.origin, Single::Many, "Envoy's join of two Origin lines");
+        let h = [("access-control-request-method", &b"GET,PUT"[..])];
+        let r = Request::from_headers(h.iter().map(|(n, v)| (*n, *v)));
+        assert_eq!(r.request_method, Single::Many);
         let h = [("origin", &b""[..])];
         let r = Request::from_headers(h.iter().map(|(n, v)| (*n, *v)));
         assert_eq!(r.origin, Single::Absent);

@@ -641,6 +641,18 @@ fn preflight_origin_and_header_multiplicity() {
                 refused(),
             ),
             (
+                "two Origin lines as Envoy hands them over, joined with a comma, on the `*` bucket: 403",
+                Req::to("OPTIONS", "public")
+                    .origin("https://x.io,https://y.io")
+                    .acrm("GET"),
+                refused(),
+            ),
+            (
+                "ACRM lines joined by Envoy: 403",
+                Req::to("OPTIONS", "public").origin(WWW_A).acrm("GET,HEAD"),
+                refused(),
+            ),
+            (
                 "two ACRM lines: 403",
                 Req::to("OPTIONS", "photos")
                     .origin(WWW_A)

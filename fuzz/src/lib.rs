@@ -407,7 +407,8 @@ pub fn ref_decide(spec: &PolicySpec, bucket: Option<&str>, req: &RefRequest<'_>)
         return Expected::Ignore;
     }
     // Several Origin (or ACRM) lines: browsers never send that; no rule matches.
-    let origin = (origins.len() == 1).then(|| origins[0]);
+    // Envoy joins repeated lines with a comma, which no origin holds.
+    let origin = (origins.len() == 1 && !origins[0].contains(&b',')).then(|| origins[0]);
     if preflight {
         let (Some(origin), [acrm]) = (origin, req.acrm.as_slice()) else {
             return forbidden(false);
