@@ -1,9 +1,12 @@
 //! Starts a real Envoy with the bucket-cors wasm filter in front of one upstream address.
+//! The listener is static, or (with [`EnvoyOptions::lds_from_file`]) read from a watched LDS
+//! file that [`Envoy::update_plugin_config`] replaces while Envoy runs.
 //!
 //! The binary and the wasm come from `ENVOY_BIN` and `BUCKET_CORS_WASM`, defaulting to
 //! `<repo>/.venv/bin/envoy` and `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm`.
 //! A missing file is an error that says to run `make test`: tests fail, they never skip.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::io::{self, BufReader, Write};
@@ -66,6 +69,14 @@ pub struct EnvoyOptions {
     pub generate_request_id: bool,
     /// Route timeout.
     pub route_timeout: Duration,
+    /// Take the listener from a watched file (dynamic LDS from the filesystem) instead of the
+    /// bootstrap's `static_resources`: `<dir>/lds/lds.yaml`, watched through
+    /// `watched_directory`. [`Envoy::update_plugin_config`] then swaps the plugin configuration
+    /// while Envoy runs. Default false (static listener).
+    pub lds_from_file: bool,
+    /// Further command-line arguments, appended after the launcher's own (e.g.
+    /// `["--drain-time-s", "5"]`). Default none.
+    pub extra_args: Vec<String>,
 }
 
 impl Default for EnvoyOptions {
@@ -73,12 +84,14 @@ impl Default for EnvoyOptions {
         EnvoyOptions {
             envoy_bin: envoy_bin(),
             wasm: wasm_path(),
-            ready_timeout: Duration::from_secs(20),
+            ready_timeout: Duration::from_secs(60),
             log_level: "info".into(),
             wasm_log_level: "debug".into(),
             preserve_external_request_id: true,
             generate_request_id: true,
             route_timeout: Duration::from_secs(10),
+            lds_from_file: false,
+            extra_args: Vec::new(),
         }
     }
 }
@@ -146,6 +159,16 @@ pub struct Envoy {
     admin: SocketAddr,
     dir: PathBuf,
     started: Duration,
+    /// Set in LDS-from-file mode: what it takes to write the listener again.
+    lds: Option<Lds>,
+}
+
+/// The listener of an LDS-from-file Envoy, to be rewritten with a new plugin configuration.
+struct Lds {
+    wasm: PathBuf,
+    opts: EnvoyOptions,
+    /// The `version_info` of the last file written.
+    version: AtomicU64,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -197,61 +220,79 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// The bootstrap YAML: one listener → HCM → wasm filter → router → one static cluster.
-pub fn bootstrap_yaml(
+/// The listener (HCM → wasm filter → router → cluster `objstore`) as a YAML mapping at
+/// indentation 0, without the `@type` an LDS resource needs.
+fn listener_yaml(
     plugin_config_json: &str,
-    upstream: SocketAddr,
     listen_port: u16,
-    admin_port: u16,
     wasm: &Path,
     opts: &EnvoyOptions,
 ) -> String {
     format!(
-        r#"admin:
-  address:
-    socket_address: {{ address: 127.0.0.1, port_value: {admin_port} }}
-static_resources:
-  listeners:
-  - name: main
-    address:
-      socket_address: {{ address: 127.0.0.1, port_value: {listen_port} }}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
+        r#"name: main
+address:
+  socket_address: {{ address: 127.0.0.1, port_value: {listen_port} }}
+filter_chains:
+- filters:
+  - name: envoy.filters.network.http_connection_manager
+    typed_config:
+      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+      stat_prefix: ingress
+      codec_type: AUTO
+      preserve_external_request_id: {preserve}
+      generate_request_id: {generate}
+      route_config:
+        name: local
+        virtual_hosts:
+        - name: all
+          domains: ["*"]
+          routes:
+          - match: {{ prefix: "/" }}
+            route: {{ cluster: objstore, timeout: {timeout}s }}
+      http_filters:
+      - name: envoy.filters.http.wasm
         typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          codec_type: AUTO
-          preserve_external_request_id: {preserve}
-          generate_request_id: {generate}
-          route_config:
-            name: local
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: {{ prefix: "/" }}
-                route: {{ cluster: objstore, timeout: {timeout}s }}
-          http_filters:
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                name: bucket-cors
-                root_id: bucket-cors
-                vm_config:
-                  vm_id: bucket-cors
-                  runtime: envoy.wasm.runtime.v8
-                  code:
-                    local:
-                      filename: {wasm}
-                configuration:
-                  "@type": type.googleapis.com/google.protobuf.StringValue
-                  value: {config}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
+          "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+          config:
+            name: bucket-cors
+            root_id: bucket-cors
+            vm_config:
+              vm_id: bucket-cors
+              runtime: envoy.wasm.runtime.v8
+              code:
+                local:
+                  filename: {wasm}
+            configuration:
+              "@type": type.googleapis.com/google.protobuf.StringValue
+              value: {config}
+      - name: envoy.filters.http.router
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+"#,
+        preserve = opts.preserve_external_request_id,
+        generate = opts.generate_request_id,
+        timeout = opts.route_timeout.as_secs().max(1),
+        wasm = quote(&wasm.to_string_lossy()),
+        config = quote(plugin_config_json),
+    )
+}
+
+/// A YAML mapping (lines at indentation 0) as one item of a block sequence at `indent`.
+fn sequence_item(mapping: &str, indent: usize) -> String {
+    let mut out = String::with_capacity(mapping.len() + 64);
+    for (i, line) in mapping.lines().enumerate() {
+        out.push_str(&" ".repeat(indent));
+        out.push_str(if i == 0 { "- " } else { "  " });
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The `clusters:` entry (at indentation 2) of the one upstream.
+fn clusters_yaml(upstream: SocketAddr) -> String {
+    format!(
+        r#"  clusters:
   - name: objstore
     type: STATIC
     connect_timeout: 1s
@@ -263,14 +304,78 @@ static_resources:
             address:
               socket_address: {{ address: {up_ip}, port_value: {up_port} }}
 "#,
-        preserve = opts.preserve_external_request_id,
-        generate = opts.generate_request_id,
-        timeout = opts.route_timeout.as_secs().max(1),
-        wasm = quote(&wasm.to_string_lossy()),
-        config = quote(plugin_config_json),
         up_ip = upstream.ip(),
         up_port = upstream.port(),
     )
+}
+
+/// The bootstrap YAML: one listener → HCM → wasm filter → router → one static cluster.
+pub fn bootstrap_yaml(
+    plugin_config_json: &str,
+    upstream: SocketAddr,
+    listen_port: u16,
+    admin_port: u16,
+    wasm: &Path,
+    opts: &EnvoyOptions,
+) -> String {
+    format!(
+        "admin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin_port} }}\nstatic_resources:\n  listeners:\n{listener}{clusters}",
+        listener = sequence_item(&listener_yaml(plugin_config_json, listen_port, wasm, opts), 2),
+        clusters = clusters_yaml(upstream),
+    )
+}
+
+/// The bootstrap YAML of LDS-from-file mode: the admin interface, the cluster, and the
+/// listener from `lds_dir/lds.yaml`, watched through `watched_directory` (replace the file
+/// by renaming a new one over it).
+pub fn lds_bootstrap_yaml(upstream: SocketAddr, admin_port: u16, lds_dir: &Path) -> String {
+    format!(
+        "node: {{ id: bucket-cors-test, cluster: bucket-cors-test }}\nadmin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin_port} }}\ndynamic_resources:\n  lds_config:\n    resource_api_version: V3\n    path_config_source:\n      path: {path}\n      watched_directory:\n        path: {dir}\nstatic_resources:\n{clusters}",
+        path = quote(&lds_dir.join("lds.yaml").to_string_lossy()),
+        dir = quote(&lds_dir.to_string_lossy()),
+        clusters = clusters_yaml(upstream),
+    )
+}
+
+/// An LDS file (a discovery response in YAML) holding the one listener.
+pub fn lds_yaml(
+    version: u64,
+    plugin_config_json: &str,
+    listen_port: u16,
+    wasm: &Path,
+    opts: &EnvoyOptions,
+) -> String {
+    let listener = format!(
+        "\"@type\": type.googleapis.com/envoy.config.listener.v3.Listener\n{}",
+        listener_yaml(plugin_config_json, listen_port, wasm, opts)
+    );
+    format!(
+        "version_info: \"{version}\"\nresources:\n{}",
+        sequence_item(&listener, 0)
+    )
+}
+
+/// Writes `contents` next to `path` and renames it over `path` (one atomic replacement, the
+/// way a watched LDS file must be updated). The temporary file lives in the parent of the
+/// watched directory, so the watch sees only the rename.
+fn replace_atomically(path: &Path, contents: &str) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "LDS file has no parent dir"))?;
+    let tmp = dir.join(format!(
+        "{}.tmp-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(contents.as_bytes())?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)
 }
 
 impl Envoy {
@@ -307,14 +412,31 @@ impl Envoy {
         let dir = temp_dir().map_err(io)?;
         let (listen_port, admin_port) = free_ports().map_err(io)?;
         let wasm = absolute(opts.wasm.clone());
-        let yaml = bootstrap_yaml(
-            plugin_config_json,
-            upstream,
-            listen_port,
-            admin_port,
-            &wasm,
-            opts,
-        );
+        let (yaml, lds) = if opts.lds_from_file {
+            let lds_dir = dir.join("lds");
+            fs::create_dir_all(&lds_dir).map_err(io)?;
+            let lds = Lds {
+                wasm: wasm.clone(),
+                opts: opts.clone(),
+                version: AtomicU64::new(1),
+            };
+            let listener = lds_yaml(1, plugin_config_json, listen_port, &wasm, opts);
+            replace_atomically(&lds_dir.join("lds.yaml"), &listener).map_err(io)?;
+            (
+                lds_bootstrap_yaml(upstream, admin_port, &lds_dir),
+                Some(lds),
+            )
+        } else {
+            let yaml = bootstrap_yaml(
+                plugin_config_json,
+                upstream,
+                listen_port,
+                admin_port,
+                &wasm,
+                opts,
+            );
+            (yaml, None)
+        };
         let boot = dir.join("bootstrap.yaml");
         fs::write(&boot, &yaml).map_err(io)?;
         let out = fs::File::create(dir.join("stdout.log")).map_err(io)?;
@@ -331,6 +453,7 @@ impl Envoy {
                 "--component-log-level",
                 &format!("wasm:{}", opts.wasm_log_level),
             ])
+            .args(&opts.extra_args)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -342,6 +465,7 @@ impl Envoy {
             admin: SocketAddr::from(([127, 0, 0, 1], admin_port)),
             dir,
             started: Duration::ZERO,
+            lds,
         };
         let deadline = t0 + opts.ready_timeout;
         loop {
@@ -419,6 +543,78 @@ impl Envoy {
         let framing = http::framing(&head.headers, true)?;
         let body = http::read_body(&mut r, framing)?;
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// The counters, gauges and text readouts of `/stats` whose names contain `filter`
+    /// (`None`: all), as name → value (text readouts without their quotes). Histograms are
+    /// left out.
+    pub fn stats(&self, filter: Option<&str>) -> io::Result<BTreeMap<String, String>> {
+        let (status, body) = self.admin_get("/stats")?;
+        if status != 200 {
+            return Err(io::Error::other(format!("/stats answered {status}")));
+        }
+        let mut out = BTreeMap::new();
+        for line in body.lines() {
+            let Some((name, value)) = line.split_once(": ") else {
+                continue;
+            };
+            if filter.is_some_and(|f| !name.contains(f)) {
+                continue;
+            }
+            let value = value.trim();
+            if value.starts_with("P0(") || value.contains(" P0(") || value == "No recorded values" {
+                continue;
+            }
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            out.insert(name.to_string(), value.to_string());
+        }
+        Ok(out)
+    }
+
+    /// The value of one counter or gauge of `/stats` (`None`: Envoy does not show it).
+    pub fn counter(&self, name: &str) -> io::Result<Option<u64>> {
+        Ok(self
+            .stats(Some(name))?
+            .get(name)
+            .and_then(|v| v.parse().ok()))
+    }
+
+    /// Whether this Envoy takes its listener from a watched file ([`EnvoyOptions::lds_from_file`]).
+    pub fn is_lds_from_file(&self) -> bool {
+        self.lds.is_some()
+    }
+
+    /// The watched LDS file (LDS-from-file mode only).
+    pub fn lds_path(&self) -> Option<PathBuf> {
+        self.lds
+            .as_ref()
+            .map(|_| self.dir.join("lds").join("lds.yaml"))
+    }
+
+    /// LDS-from-file mode: writes the listener again with a new plugin configuration (JSON
+    /// text), under the next `version_info`, and renames it over the watched file. Returns that
+    /// version. It does not wait: Envoy applies (or rejects) it asynchronously; watch
+    /// `listener_manager.lds.update_success` / `update_rejected` in [`Envoy::stats`].
+    pub fn update_plugin_config(&self, plugin_config_json: &str) -> io::Result<u64> {
+        let lds = self.lds.as_ref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this Envoy has a static listener (set EnvoyOptions::lds_from_file)",
+            )
+        })?;
+        let version = lds.version.fetch_add(1, Ordering::SeqCst) + 1;
+        let listener = lds_yaml(
+            version,
+            plugin_config_json,
+            self.addr.port(),
+            &lds.wasm,
+            &lds.opts,
+        );
+        replace_atomically(&self.dir.join("lds").join("lds.yaml"), &listener)?;
+        Ok(version)
     }
 
     /// Envoy's log so far: the `--log-path` file, then whatever went to stdout/stderr.
