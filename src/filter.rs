@@ -48,7 +48,7 @@ impl HttpContext for CorsFilter {
         if let (Some(metrics), Some(index)) = (&self.metrics, decision.outcome.metric()) {
             metrics.increment(index);
         }
-        if decision.report_only {
+        if decision.reported.is_some() {
             let origin = match request.origin {
                 Single::One(origin) => String::from_utf8_lossy(origin),
                 Single::Absent => "no Origin".into(),

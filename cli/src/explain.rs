@@ -229,24 +229,42 @@ fn render(req: &Request<'_>, e: &Explanation, response: &[(String, Vec<u8>)]) ->
         }
     }
 
-    if e.decision.report_only {
-        let _ = writeln!(
-            out,
-            "mode: report (the bucket's Mode is \"report\": the filter counts the outcome and changes nothing)"
-        );
+    match (&e.decision.action, &e.decision.reported) {
+        (Action::Ignore, Some(enforced)) => {
+            let _ = writeln!(
+                out,
+                "mode: report (the bucket's Mode is \"report\": the filter counts the outcome and changes nothing)"
+            );
+            let _ = writeln!(out, "decision: left alone (report mode)");
+            render_action(&mut out, "if enforced", enforced, response);
+        }
+        (action, _) => render_action(&mut out, "decision", action, response),
     }
 
-    match &e.decision.action {
-        Action::Ignore if e.decision.report_only => {
-            let _ = writeln!(out, "decision: left alone (report mode)");
+    match e.decision.outcome.metric() {
+        Some(i) => {
+            let _ = writeln!(out, "outcome: {}", METRICS[i]);
         }
+        None => {
+            let why = match e.decision.outcome {
+                Outcome::NoOrigin => "no Origin",
+                _ => "no configured bucket",
+            };
+            let _ = writeln!(out, "outcome: no counter ({why})");
+        }
+    }
+    out
+}
+/// What the filter does with the request, or would do in report mode.
+fn render_action(out: &mut String, label: &str, action: &Action, response: &[(String, Vec<u8>)]) {
+    match action {
         Action::Ignore => {
             let _ = writeln!(
                 out,
-                "decision: left alone (the filter changes neither the request nor its response)"
+                "{label}: left alone (the filter changes neither the request nor its response)"
             );
         }
-        Action::Reply(reply) => render_reply(&mut out, reply),
+        Action::Reply(reply) => render_reply(out, label, reply),
         Action::Forward(plan) => {
             let ops = plan.header_ops(response.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
             let sets: Vec<_> = ops
@@ -266,12 +284,12 @@ fn render(req: &Request<'_>, e: &Explanation, response: &[(String, Vec<u8>)]) ->
             if sets.is_empty() {
                 let _ = writeln!(
                     out,
-                    "decision: forwarded to the upstream; on the response the filter sets no header"
+                    "{label}: forwarded to the upstream; on the response the filter sets no header"
                 );
             } else {
                 let _ = writeln!(
                     out,
-                    "decision: forwarded to the upstream; on the response the filter sets:"
+                    "{label}: forwarded to the upstream; on the response the filter sets:"
                 );
                 for (n, v) in &sets {
                     let _ = writeln!(out, "  {n}: {v}");
@@ -293,26 +311,12 @@ fn render(req: &Request<'_>, e: &Explanation, response: &[(String, Vec<u8>)]) ->
             }
         }
     }
-
-    match e.decision.outcome.metric() {
-        Some(i) => {
-            let _ = writeln!(out, "outcome: {}", METRICS[i]);
-        }
-        None => {
-            let why = match e.decision.outcome {
-                Outcome::NoOrigin => "no Origin",
-                _ => "no configured bucket",
-            };
-            let _ = writeln!(out, "outcome: no counter ({why})");
-        }
-    }
-    out
 }
 
-fn render_reply(out: &mut String, reply: &LocalReply) {
+fn render_reply(out: &mut String, label: &str, reply: &LocalReply) {
     let _ = writeln!(
         out,
-        "decision: reply {} from the filter; the upstream never sees the request",
+        "{label}: reply {} from the filter; the upstream never sees the request",
         reply.status
     );
     for (n, v) in &reply.headers {

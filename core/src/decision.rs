@@ -21,9 +21,10 @@ pub(crate) const PREFLIGHT_VARY: &str =
 pub struct Decision {
     pub action: Action,
     pub outcome: Outcome,
-    /// The bucket's `Mode` is `report`: `outcome` is what enforcing would
-    /// have done, `action` leaves the request and its response alone.
-    pub report_only: bool,
+    /// The bucket's `Mode` is `report`: the action enforcing would take.
+    /// `action` is then `Ignore` (the request and its response are left
+    /// alone) and `outcome` is counted as if enforced.
+    pub reported: Option<Action>,
 }
 
 /// Why the filter decided what it did; each kind is one counter.
@@ -190,7 +191,7 @@ impl Policy {
             return Decision {
                 action: Action::Ignore,
                 outcome,
-                report_only: true,
+                reported: Some(action),
             };
         }
         Decision::enforced(action, outcome)
@@ -202,7 +203,7 @@ impl Decision {
         Decision {
             action,
             outcome,
-            report_only: false,
+            reported: None,
         }
     }
 }

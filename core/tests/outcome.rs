@@ -127,11 +127,18 @@ fn report_only_bucket_counts_but_forwards_and_leaves_responses_alone() {
     ];
     for (req, want) in cases {
         let d = p.decide(&req.request());
-        assert!(d.report_only);
         assert_eq!(d.outcome, want);
         assert!(matches!(d.action, Action::Ignore), "{:?}", d.action);
+        let enforced_kind = match want {
+            Outcome::PreflightAllowed | Outcome::PreflightRefused(_) => "reply",
+            _ => "forward",
+        };
+        match (&d.reported, enforced_kind) {
+            (Some(Action::Reply(_)), "reply") | (Some(Action::Forward(_)), "forward") => {}
+            (other, _) => panic!("report mode keeps what enforcing would do: {other:?}"),
+        }
     }
     let enforced = p.decide(&preflight("photos", "https://evil.com", "GET").request());
-    assert!(!enforced.report_only);
+    assert!(enforced.reported.is_none());
     assert!(matches!(enforced.action, Action::Reply(_)));
 }

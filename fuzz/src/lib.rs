@@ -634,7 +634,7 @@ pub fn check_invariants(
 /// The outcome counted is the one the action shows; report-only changes
 /// nothing.
 fn check_outcome(d: &Decision, has_origin: bool) {
-    if d.report_only {
+    if d.reported.is_some() {
         assert!(
             matches!(d.action, Action::Ignore),
             "report-only acted: {d:?}"
