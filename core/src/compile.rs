@@ -226,24 +226,13 @@ fn compile_rule(at: &str, rule: RawRule, errors: &mut Vec<ConfigError>) -> Optio
     if errors.len() != before {
         return None;
     }
-    let origins = OriginMatcher::new(patterns);
-    let headers = HeaderMatcher::new(&rule.allowed_header);
-    match (origins, headers) {
-        (Ok(origins), Ok(headers)) => Some(Rule {
-            id: rule.id,
-            origins,
-            methods,
-            headers,
-            allow_methods: rule.allowed_method.join(", "),
-            expose_headers: (!rule.expose_header.is_empty()).then(|| rule.expose_header.join(", ")),
-            max_age: rule.max_age_seconds.map(|a| a.to_string()),
-        }),
-        (Err(e), _) | (_, Err(e)) => {
-            errors.push(ConfigError {
-                at: at.to_string(),
-                message: format!("could not be compiled: {e}"),
-            });
-            None
-        }
-    }
+    Some(Rule {
+        id: rule.id,
+        origins: OriginMatcher::new(patterns),
+        methods,
+        headers: HeaderMatcher::new(&rule.allowed_header),
+        allow_methods: rule.allowed_method.join(", "),
+        expose_headers: (!rule.expose_header.is_empty()).then(|| rule.expose_header.join(", ")),
+        max_age: rule.max_age_seconds.map(|a| a.to_string()),
+    })
 }

@@ -27,6 +27,7 @@ mod method;
 mod origin;
 mod request;
 mod response;
+mod wildcard;
 
 pub use compile::{BucketCors, Policy, Rule};
 pub use config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};

@@ -1,5 +1,5 @@
 //! Property tests: the compiled `AllowedOrigin` and `AllowedHeader` matchers
-//! (exact sets + `GlobSet`) against a tiny, obviously-correct reference of
+//! (exact sets + single-`*` wildcards) against a tiny, obviously-correct reference of
 //! the single-`*` grammar of `docs/spec.md` §1 and §5. The matchers are
 //! internal, so each case compiles a one-rule configuration with
 //! `Policy::from_json` and asks `Policy::decide` about one preflight (and
