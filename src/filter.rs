@@ -1,5 +1,6 @@
 //! The HTTP context: reads headers, applies the core's decision.
 
+use crate::header_map::HeaderMap;
 use crate::metrics::Metrics;
 use bucket_cors_core::{Action as Decided, HeaderOp, Policy, Request, ResponsePlan, Single};
 use proxy_wasm::hostcalls;
@@ -35,15 +36,14 @@ impl HttpContext for CorsFilter {
         let Some(policy) = &self.policy else {
             return Action::Continue;
         };
-        let headers = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
+        let headers = match HeaderMap::read(MapType::HttpRequestHeaders) {
             Ok(headers) => headers,
             Err(status) => {
-                log::warn!("cannot read request headers: {status:?}");
+                log::warn!("cannot read request headers: status {status}");
                 return Action::Continue;
             }
         };
-        let request =
-            Request::from_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+        let request = Request::from_headers(headers.pairs());
         let decision = policy.decide(&request);
         if let (Some(metrics), Some(index)) = (&self.metrics, decision.outcome.metric()) {
             metrics.increment(index);
@@ -91,14 +91,14 @@ impl HttpContext for CorsFilter {
         let Some(plan) = &self.plan else {
             return Action::Continue;
         };
-        let headers = match hostcalls::get_map_bytes(MapType::HttpResponseHeaders) {
+        let headers = match HeaderMap::read(MapType::HttpResponseHeaders) {
             Ok(headers) => headers,
             Err(status) => {
-                log::warn!("cannot read response headers: {status:?}");
+                log::warn!("cannot read response headers: status {status}");
                 return Action::Continue;
             }
         };
-        let ops = plan.header_ops(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+        let ops = plan.header_ops(headers.pairs());
         for op in ops {
             let result = match &op {
                 HeaderOp::Remove(name) => {

@@ -10,6 +10,7 @@
 )]
 
 mod filter;
+mod header_map;
 mod metrics;
 mod root;
 

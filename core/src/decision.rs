@@ -210,7 +210,7 @@ impl Decision {
 
 /// The Origin as the matchers see it: `Some(None)` for a value that is not a
 /// serialized origin (it can still match `*`), `None` for several lines.
-fn origin_of<'a>(req: &Request<'a>) -> Option<(&'a [u8], Option<String>)> {
+fn origin_of<'a>(req: &Request<'a>) -> Option<(&'a [u8], Option<Cow<'a, str>>)> {
     match req.origin {
         Single::One(raw) => Some((raw, parse_request_origin(raw))),
         Single::Absent | Single::Many => None,

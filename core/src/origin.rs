@@ -3,6 +3,7 @@
 //! the compiled per-rule matcher (exact set + single-`*` wildcards).
 
 use crate::wildcard::Wildcard;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// Longest `Origin` a non-`*` pattern will look at (spec §5).
@@ -12,7 +13,7 @@ const MAX_ORIGIN_LEN: usize = 2048;
 /// (`scheme "://" host [":" port]`), lower-cased for matching. Anything else —
 /// a path, userinfo, whitespace, a comma, `null`, non-ASCII — is `None`, so
 /// it can only ever match the pattern `*`.
-pub(crate) fn parse_request_origin(raw: &[u8]) -> Option<String> {
+pub(crate) fn parse_request_origin(raw: &[u8]) -> Option<Cow<'_, str>> {
     if raw.is_empty() || raw.len() > MAX_ORIGIN_LEN {
         return None;
     }
@@ -30,8 +31,13 @@ pub(crate) fn parse_request_origin(raw: &[u8]) -> Option<String> {
             return None;
         }
     }
-    // Every byte is ASCII by now.
-    std::str::from_utf8(raw).ok().map(str::to_ascii_lowercase)
+    // Every byte is ASCII by now; browsers send lower case, so this rarely copies.
+    let origin = std::str::from_utf8(raw).ok()?;
+    Some(if origin.bytes().any(|c| c.is_ascii_uppercase()) {
+        Cow::Owned(origin.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(origin)
+    })
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
