@@ -1,8 +1,8 @@
 //! Bucket addressing: virtual-hosted style (`<bucket>.<endpoint>`, longest
 //! endpoint wins) and path style (`/<bucket>/<key>`).
 
+use foldhash::HashSet;
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// Longest bucket name (spec §1).
 pub(crate) const MAX_BUCKET_LEN: usize = 255;

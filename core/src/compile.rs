@@ -7,7 +7,7 @@ use crate::error::{describe_path, ConfigError, ConfigErrors};
 use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::{MethodSet, METHODS};
 use crate::origin::{parse_origin_pattern, OriginMatcher};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 /// Rules per CORS configuration (spec §1).

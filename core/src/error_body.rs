@@ -5,9 +5,11 @@ pub(crate) const NOT_ALLOWED: &str = "CORSResponse: This CORS request is not all
 /// OSS's message for a preflight to a bucket without CORS configuration.
 pub(crate) const NOT_ENABLED: &str = "CORSResponse: CORS is not enabled for this bucket.";
 
-/// The `AccessForbidden` document, every value XML-escaped.
+/// The `AccessForbidden` document, every value XML-escaped. The messages
+/// are constants without `<`, `>` or `&`, so only the request's values are
+/// escaped, and only when they need it.
 pub(crate) fn access_forbidden(message: &str, request_id: &[u8], host: &[u8]) -> Vec<u8> {
-    let mut out = String::with_capacity(256 + message.len() + request_id.len() + host.len());
+    let mut out = String::with_capacity(192 + message.len() + request_id.len() + host.len());
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>AccessForbidden</Code>\n  <Message>");
     escape_into(&mut out, message.as_bytes());
     out.push_str("</Message>\n  <RequestId>");
@@ -19,10 +21,16 @@ pub(crate) fn access_forbidden(message: &str, request_id: &[u8], host: &[u8]) ->
 }
 
 /// Escapes `<`, `>` and `&` (all element text needs; quotes stay, as in
-/// OSS's own message); bytes that are not valid UTF-8, and
-/// characters XML 1.0 forbids (controls other than tab), become U+FFFD, so
-/// hostile request bytes can never break the document.
+/// OSS's own message); bytes that are not valid UTF-8, and characters XML
+/// 1.0 forbids (controls other than tab), become U+FFFD, so hostile request
+/// bytes can never break the document.
 fn escape_into(out: &mut String, raw: &[u8]) {
+    let plain = |c: &u8| (0x20..0x7f).contains(c) && !matches!(c, b'<' | b'>' | b'&');
+    if raw.iter().all(plain) {
+        // Printable ASCII with nothing to escape: the common case.
+        out.push_str(std::str::from_utf8(raw).unwrap_or_default());
+        return;
+    }
     for c in String::from_utf8_lossy(raw).chars() {
         match c {
             '<' => out.push_str("&lt;"),

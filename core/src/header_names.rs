@@ -2,7 +2,7 @@
 //! of a preflight, and the compiled `AllowedHeader` matcher of one rule.
 
 use crate::wildcard::Wildcard;
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 /// At most this many names in ACRH (spec §5); more fails the preflight.
 pub(crate) const MAX_REQUEST_HEADERS: usize = 64;

@@ -3,8 +3,8 @@
 //! the compiled per-rule matcher (exact set + single-`*` wildcards).
 
 use crate::wildcard::Wildcard;
+use foldhash::{HashSet, HashSetExt};
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// Longest `Origin` a non-`*` pattern will look at (spec §5).
 const MAX_ORIGIN_LEN: usize = 2048;

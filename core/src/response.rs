@@ -73,7 +73,7 @@ impl ResponsePlan {
         }
         if self.cors.response_vary {
             if let Some(v) = merged_vary(&vary) {
-                ops.push(HeaderOp::Set(names::VARY, Cow::Owned(v)));
+                ops.push(HeaderOp::Set(names::VARY, v));
             }
         }
         ops
@@ -82,27 +82,29 @@ impl ResponsePlan {
 
 /// The single `Vary` value that keeps every existing member and adds
 /// `Origin` once; `None` when nothing needs to change (`Origin` already
-/// listed, case-insensitively, or `Vary: *`).
-fn merged_vary(lines: &[&[u8]]) -> Option<String> {
-    let members = lines
-        .iter()
-        .flat_map(|l| l.split(|&c| c == b','))
-        .map(|m| m.trim_ascii())
-        .filter(|m| !m.is_empty());
-    let mut kept: Vec<&[u8]> = Vec::new();
-    for m in members {
-        if m == b"*" || m.eq_ignore_ascii_case(b"origin") {
-            return None;
-        }
-        kept.push(m);
+/// listed, case-insensitively, or `Vary: *`). No upstream `Vary`, the common
+/// case, costs no allocation.
+fn merged_vary(lines: &[&[u8]]) -> Option<Cow<'static, str>> {
+    let members = || {
+        lines
+            .iter()
+            .flat_map(|l| l.split(|&c| c == b','))
+            .map(|m| m.trim_ascii())
+            .filter(|m| !m.is_empty())
+    };
+    if members().any(|m| m == b"*" || m.eq_ignore_ascii_case(b"origin")) {
+        return None;
+    }
+    if members().next().is_none() {
+        return Some(Cow::Borrowed("Origin"));
     }
     let mut out = String::new();
-    for m in kept {
+    for m in members() {
         out.push_str(&String::from_utf8_lossy(m));
         out.push_str(", ");
     }
     out.push_str("Origin");
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 #[cfg(test)]
