@@ -32,7 +32,7 @@ ENVOY_CONFIGS := $(filter-out %docker-compose.yaml %docker-compose.yml,$(wildcar
 
 .PHONY: build wasm-target envoy run validate test lint fmt-check clippy clean distclean
 .PHONY: browser-deps
-.PHONY: bench wasm-opt
+.PHONY: bench wasm-opt test-opt
 .PHONY: fuzz fuzz-smoke
 .PHONY: oci
 .PHONY: soak
@@ -116,6 +116,11 @@ wasm-opt: build
 	@command -v $(WASM_OPT) >/dev/null || { echo "$(WASM_OPT) not found: apt-get install binaryen"; exit 1; }
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM_OPT_OUT)
 	@ls -l $(WASM) $(WASM_OPT_OUT)
+
+# `make test-opt`: the end-to-end suite against the wasm-opt build, so the
+# optional step is exercised too (CI runs it).
+test-opt: wasm-opt envoy
+	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM_OPT_OUT) $(CARGO) test -p bucket-cors --test e2e --test hostile
 
 # `make bench`: four Envoys (no filter, no-op wasm, native CORS, bucket-cors) on
 # loopback driven by wrk, scale runs (1, 1,000, 100,000 buckets), size; writes
