@@ -36,12 +36,8 @@ impl HttpContext for CorsFilter {
         let Some(policy) = &self.policy else {
             return Action::Continue;
         };
-        let headers = match HeaderMap::read(MapType::HttpRequestHeaders) {
-            Ok(headers) => headers,
-            Err(status) => {
-                log::warn!("cannot read request headers: status {status}");
-                return Action::Continue;
-            }
+        let Some(headers) = HeaderMap::read(MapType::HttpRequestHeaders) else {
+            return Action::Continue;
         };
         let request = Request::from_headers(headers.pairs());
         let decision = policy.decide(&request);
@@ -91,12 +87,8 @@ impl HttpContext for CorsFilter {
         let Some(plan) = &self.plan else {
             return Action::Continue;
         };
-        let headers = match HeaderMap::read(MapType::HttpResponseHeaders) {
-            Ok(headers) => headers,
-            Err(status) => {
-                log::warn!("cannot read response headers: status {status}");
-                return Action::Continue;
-            }
+        let Some(headers) = HeaderMap::read(MapType::HttpResponseHeaders) else {
+            return Action::Continue;
         };
         let ops = plan.header_ops(headers.pairs());
         for op in ops {

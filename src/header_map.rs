@@ -24,8 +24,8 @@ pub struct HeaderMap {
 }
 
 impl HeaderMap {
-    /// Reads `map` from the host; `Err` carries the host's status.
-    pub fn read(map: MapType) -> Result<HeaderMap, u32> {
+    /// Reads `map` from the host; `None` (logged) when the host refuses.
+    pub fn read(map: MapType) -> Option<HeaderMap> {
         let mut data: *mut u8 = null_mut();
         let mut size: usize = 0;
         // SAFETY: the host writes a pointer it obtained from this module's
@@ -34,11 +34,14 @@ impl HeaderMap {
         // the same length and capacity, as the SDK's own reader does.
         unsafe {
             match proxy_get_header_map_pairs(map, &mut data, &mut size) {
-                0 if data.is_null() => Ok(HeaderMap { buf: Vec::new() }),
-                0 => Ok(HeaderMap {
+                0 if data.is_null() => Some(HeaderMap { buf: Vec::new() }),
+                0 => Some(HeaderMap {
                     buf: Vec::from_raw_parts(data, size, size),
                 }),
-                status => Err(status),
+                status => {
+                    log::warn!("cannot read {map:?}: host status {status}");
+                    None
+                }
             }
         }
     }
