@@ -1,10 +1,10 @@
 //! The decision for one request, as data: the glue applies it and never
 //! decides policy itself.
 
-use crate::compile::{BucketCors, Policy};
+use crate::compile::{BucketCors, Policy, Rule};
 use crate::config::UnmatchedPreflight;
 use crate::error_body::{access_forbidden, NOT_ALLOWED, NOT_ENABLED};
-use crate::header_names::parse_request_headers;
+use crate::header_names::{parse_request_headers, BadRequestHeaders};
 use crate::names;
 use crate::origin::{parse_request_origin, OriginMatch};
 use crate::request::{Request, Single};
@@ -42,8 +42,9 @@ pub enum Outcome {
     NoOrigin,
 }
 
-/// Why a preflight was refused: the furthest any rule got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a preflight was refused: the furthest any rule got (ordered so the
+/// larger is further).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Refusal {
     /// The bucket has no CORS configuration.
     NoConfiguration,
@@ -226,15 +227,61 @@ fn grant_for(matched: OriginMatch, raw: &[u8], rule: usize) -> Grant {
     Grant { rule, allow_origin }
 }
 
+/// The first condition of a rule a request fails (spec §3.4, §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Miss<'h> {
+    Origin,
+    Method,
+    /// The first requested header no `AllowedHeader` matches.
+    Header(&'h str),
+    /// The requested-header list itself is refused (spec §5).
+    HeaderList(BadRequestHeaders),
+}
+
+impl Miss<'_> {
+    fn refusal(self) -> Refusal {
+        match self {
+            Miss::Origin => Refusal::Origin,
+            Miss::Method => Refusal::Method,
+            Miss::Header(_) | Miss::HeaderList(_) => Refusal::Header,
+        }
+    }
+}
+
+/// A preflight's requested headers, parsed once for every rule.
+pub(crate) type Requested = Result<Vec<String>, BadRequestHeaders>;
+
+impl Rule {
+    /// Whether this rule matches: the Origin (`parsed`, lower case, when well
+    /// formed), then `method`, then, for a preflight, every requested header.
+    /// The one check behind `decide` and `explain`.
+    pub(crate) fn check<'h>(
+        &self,
+        parsed: Option<&str>,
+        method: &[u8],
+        requested: Option<&'h Requested>,
+    ) -> Result<OriginMatch, Miss<'h>> {
+        let matched = self.origins.matches(parsed).ok_or(Miss::Origin)?;
+        if !self.methods.contains(method) {
+            return Err(Miss::Method);
+        }
+        match requested {
+            None => Ok(matched),
+            Some(Err(bad)) => Err(Miss::HeaderList(*bad)),
+            Some(Ok(names)) => match names.iter().find(|h| !self.headers.allows(h)) {
+                Some(h) => Err(Miss::Header(h)),
+                None => Ok(matched),
+            },
+        }
+    }
+}
+
 /// Spec §4.1: the first rule whose origin and method (the request's own) match.
 fn actual_grant(cors: &BucketCors, req: &Request<'_>) -> Option<Grant> {
     let (raw, parsed) = origin_of(req)?;
     cors.rules.iter().enumerate().find_map(|(i, rule)| {
-        if !rule.methods.contains(req.method) {
-            return None;
-        }
-        let m = rule.origins.matches(parsed.as_deref())?;
-        Some(grant_for(m, raw, i))
+        let matched = rule.check(parsed.as_deref(), req.method, None).ok()?;
+        Some(grant_for(matched, raw, i))
     })
 }
 
@@ -249,19 +296,12 @@ fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> Result<LocalReply, R
     let mut refusal = Refusal::Origin;
     let mut winner = None;
     for (i, rule) in cors.rules.iter().enumerate() {
-        let Some(matched) = rule.origins.matches(parsed.as_deref()) else {
-            continue;
-        };
-        if !rule.methods.contains(method) {
-            refusal = refusal.max_progress(Refusal::Method);
-            continue;
-        }
-        match &requested {
-            Ok(names) if names.iter().all(|h| rule.headers.allows(h)) => {
+        match rule.check(parsed.as_deref(), method, Some(&requested)) {
+            Ok(matched) => {
                 winner = Some((i, rule, matched));
                 break;
             }
-            _ => refusal = Refusal::Header,
+            Err(miss) => refusal = refusal.max(miss.refusal()),
         }
     }
     let (i, rule, matched) = winner.ok_or(refusal)?;
@@ -291,19 +331,6 @@ fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> Result<LocalReply, R
         headers,
         body: Vec::new(),
     })
-}
-
-impl Refusal {
-    /// Keeps the reason of the rule that got furthest.
-    fn max_progress(self, other: Refusal) -> Refusal {
-        if self == Refusal::Header || other == Refusal::Header {
-            Refusal::Header
-        } else if self == Refusal::Method || other == Refusal::Method {
-            Refusal::Method
-        } else {
-            self
-        }
-    }
 }
 
 fn forbidden(message: &str, req: &Request<'_>) -> LocalReply {

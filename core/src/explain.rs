@@ -3,7 +3,7 @@
 //! the request path.
 
 use crate::compile::{BucketCors, Policy};
-use crate::decision::Decision;
+use crate::decision::{Decision, Miss};
 use crate::header_names::parse_request_headers;
 use crate::origin::parse_request_origin;
 use crate::request::{Request, Single};
@@ -96,30 +96,23 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
         .map(|(index, rule)| {
             let verdict = (|| {
                 let (raw, parsed) = origin.clone()?;
-                if rule.origins.matches(parsed.as_deref()).is_none() {
-                    return Err(match parsed {
-                        Some(_) => format!("Origin {:?} matches no AllowedOrigin", String::from_utf8_lossy(raw)),
-                        None => format!(
-                            "Origin {:?} is not a serialized origin, so only \"*\" could match, and AllowedOrigin has no \"*\"",
-                            String::from_utf8_lossy(raw)
-                        ),
-                    });
-                }
                 let m = method.clone()?;
-                if !rule.methods.contains(m) {
-                    return Err(format!(
+                let raw = String::from_utf8_lossy(raw);
+                match rule.check(parsed.as_deref(), m, requested.as_ref()) {
+                    Ok(_) => Ok(()),
+                    Err(Miss::Origin) if parsed.is_some() => Err(format!("Origin {raw:?} matches no AllowedOrigin")),
+                    Err(Miss::Origin) => Err(format!(
+                        "Origin {raw:?} is not a serialized origin, so only \"*\" could match, and AllowedOrigin has no \"*\""
+                    )),
+                    Err(Miss::Method) => Err(format!(
                         "{method_name} {:?} is not in AllowedMethod ({})",
                         String::from_utf8_lossy(m),
                         rule.allow_methods
-                    ));
-                }
-                match &requested {
-                    None => Ok(()),
-                    Some(Err(e)) => Err(format!("Access-Control-Request-Headers is refused: {}", e.describe())),
-                    Some(Ok(names)) => match names.iter().find(|h| !rule.headers.allows(h)) {
-                        Some(h) => Err(format!("requested header {h:?} matches no AllowedHeader")),
-                        None => Ok(()),
-                    },
+                    )),
+                    Err(Miss::Header(h)) => Err(format!("requested header {h:?} matches no AllowedHeader")),
+                    Err(Miss::HeaderList(e)) => {
+                        Err(format!("Access-Control-Request-Headers is refused: {}", e.describe()))
+                    }
                 }
             })();
             RuleCheck {
