@@ -8,6 +8,7 @@ use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::{MethodSet, METHODS};
 use crate::origin::{parse_origin_pattern, OriginMatcher};
 use foldhash::{HashMap, HashMapExt};
+use std::fmt;
 use std::sync::Arc;
 
 /// Rules per CORS configuration (spec §1).
@@ -97,20 +98,20 @@ impl TryFrom<RawPolicy> for Policy {
         }
         let mut buckets = HashMap::with_capacity(raw.buckets.len());
         for (name, cors) in raw.buckets {
-            let at = format!("bucket {name:?}");
+            let at = At::Bucket(&name);
             if !is_bucket_name(name.as_bytes()) {
                 errors.push(ConfigError {
-                    at: at.clone(),
+                    at: at.to_string(),
                     message: "is not a bucket name: 1 to 255 characters of a-z 0-9 . - _".into(),
                 });
             }
-            if let Some(c) = compile_cors(&at, cors, &mut errors) {
+            if let Some(c) = compile_cors(at, cors, &mut errors) {
                 buckets.insert(name, Arc::new(c));
             }
         }
         let default = raw
             .default
-            .and_then(|cors| compile_cors("default", cors, &mut errors))
+            .and_then(|cors| compile_cors(At::Default, cors, &mut errors))
             .map(Arc::new);
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
@@ -127,7 +128,27 @@ impl TryFrom<RawPolicy> for Policy {
     }
 }
 
-fn compile_cors(at: &str, cors: RawCors, errors: &mut Vec<ConfigError>) -> Option<BucketCors> {
+/// Where a value sits in the configuration, rendered only for an error:
+/// a configuration of 100,000 buckets is checked without formatting any.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Bucket(&'a str),
+    Default,
+    Rule(&'a At<'a>, usize, Option<&'a str>),
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Bucket(name) => write!(f, "bucket {name:?}"),
+            At::Default => f.write_str("default"),
+            At::Rule(cors, i, Some(id)) => write!(f, "{cors} rule {i} (ID {id:?})"),
+            At::Rule(cors, i, None) => write!(f, "{cors} rule {i}"),
+        }
+    }
+}
+
+fn compile_cors(at: At<'_>, cors: RawCors, errors: &mut Vec<ConfigError>) -> Option<BucketCors> {
     let before = errors.len();
     if cors.rules.is_empty() || cors.rules.len() > MAX_RULES {
         errors.push(ConfigError {
@@ -142,13 +163,7 @@ fn compile_cors(at: &str, cors: RawCors, errors: &mut Vec<ConfigError>) -> Optio
         .rules
         .into_iter()
         .enumerate()
-        .filter_map(|(i, Object(rule))| {
-            let at = match &rule.id {
-                Some(id) => format!("{at} rule {i} (ID {id:?})"),
-                None => format!("{at} rule {i}"),
-            };
-            compile_rule(&at, rule, errors)
-        })
+        .filter_map(|(i, Object(rule))| compile_rule(&at, i, rule, errors))
         .collect();
     (errors.len() == before).then_some(BucketCors {
         rules,
@@ -157,8 +172,14 @@ fn compile_cors(at: &str, cors: RawCors, errors: &mut Vec<ConfigError>) -> Optio
     })
 }
 
-fn compile_rule(at: &str, rule: RawRule, errors: &mut Vec<ConfigError>) -> Option<Rule> {
+fn compile_rule(
+    cors: &At<'_>,
+    index: usize,
+    rule: RawRule,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Rule> {
     let before = errors.len();
+    let at = At::Rule(cors, index, rule.id.as_deref());
     let mut err = |field: String, message: String| {
         errors.push(ConfigError {
             at: format!("{at} {field}"),
