@@ -49,13 +49,6 @@ pub struct Rule {
     pub(crate) max_age: Option<String>,
 }
 
-impl Rule {
-    /// The rule's `ID`, for logs.
-    pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-}
-
 impl Policy {
     /// Parses and validates a plugin configuration (JSON).
     pub fn from_json(bytes: &[u8]) -> Result<Policy, ConfigErrors> {

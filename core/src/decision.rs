@@ -88,17 +88,6 @@ impl Outcome {
     }
 }
 
-impl Refusal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Refusal::NoConfiguration => "no_configuration",
-            Refusal::Origin => "origin",
-            Refusal::Method => "method",
-            Refusal::Header => "header",
-        }
-    }
-}
-
 /// What the filter does with a request.
 #[derive(Debug)]
 pub enum Action {
