@@ -6,10 +6,13 @@
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
 //!   line in order, duplicates included.
 //!
+//! - [`expect`]: the response checks the end-to-end suites share.
+//!
 //! Everything listens on and talks to 127.0.0.1 only, and every wait is bounded.
 
 pub mod client;
 pub mod envoy;
+pub mod expect;
 pub mod http;
 pub mod objstore;
 

@@ -11,41 +11,16 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use bucket_cors_testkit::expect;
 use bucket_cors_testkit::{send_bytes, Envoy, EnvoyOptions, ObjStore, Response};
 
-pub const ACAO: &str = "access-control-allow-origin";
-pub const ACAC: &str = "access-control-allow-credentials";
-pub const ACAM: &str = "access-control-allow-methods";
-pub const ACAH: &str = "access-control-allow-headers";
-pub const ACEH: &str = "access-control-expose-headers";
-pub const ACMA: &str = "access-control-max-age";
-
-/// Spec 3.7: the Vary of every preflight answer of the filter.
-pub const PREFLIGHT_VARY: &str =
-    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
-/// Spec 3.5 (OSS's text, spelling included).
-pub const MSG_NOT_ALLOWED: &str = "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.";
-/// Spec 3.2.
-pub const MSG_NOT_ENABLED: &str = "CORSResponse: CORS is not enabled for this bucket.";
+pub use bucket_cors_testkit::expect::{
+    body_403, Body, Vary, ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, MSG_NOT_ALLOWED, MSG_NOT_ENABLED,
+    PREFLIGHT_VARY,
+};
 
 /// The header that tags each request with its case name (to find it in the upstream log).
 pub const CASE_HEADER: &str = "x-hostile-case";
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// The 403 body of spec section 3.
-pub fn body_403(message: &str, request_id: &str, host: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>AccessForbidden</Code>\n  <Message>{}</Message>\n  <RequestId>{}</RequestId>\n  <HostId>{}</HostId>\n</Error>",
-        xml_escape(message),
-        xml_escape(request_id),
-        xml_escape(host)
-    )
-}
 
 /// A request as raw bytes: method, target and header values may hold any byte.
 #[derive(Debug, Clone)]
@@ -143,22 +118,6 @@ pub enum By {
     Envoy,
     /// The request reaches the filter, which answers it or forwards it.
     Filter,
-}
-
-#[derive(Debug, Clone)]
-pub enum Vary {
-    /// No `Vary` line at all.
-    Absent,
-    /// Exactly one `Vary` line with exactly this value.
-    Exact(String),
-}
-
-#[derive(Debug, Clone)]
-pub enum Body {
-    Any,
-    Empty,
-    /// The 403 XML body; a single trailing newline is tolerated.
-    Xml403(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,68 +269,10 @@ fn check(store: &ObjStore, envoy: &Envoy, c: &Case) -> (Vec<String>, Option<u16>
         problems.push(format!("status {} (want {})", resp.status, c.status));
     }
 
-    for (name, want) in &c.acx {
-        let got = resp.header_all(name);
-        if got != [want.as_str()] {
-            let got: Vec<String> = got.iter().map(|g| shown(g.as_bytes())).collect();
-            problems.push(format!(
-                "{name}: got {got:?} (want exactly [{:?}])",
-                shown(want.as_bytes())
-            ));
-        }
-    }
-    let expected: HashSet<&str> = c.acx.iter().map(|(n, _)| *n).collect();
-    for (n, v) in &resp.headers {
-        let l = n.to_ascii_lowercase();
-        if l.starts_with("access-control-") && !expected.contains(l.as_str()) {
-            problems.push(format!("unexpected header {n}: {:?}", shown(v.as_bytes())));
-        }
-    }
-
-    match &c.vary {
-        Vary::Absent => {
-            if resp.count("vary") != 0 {
-                problems.push(format!(
-                    "Vary: got {:?} (want none)",
-                    resp.header_all("vary")
-                ));
-            }
-        }
-        Vary::Exact(v) => {
-            if resp.header_all("vary") != [v.as_str()] {
-                problems.push(format!(
-                    "Vary: got {:?} (want exactly [{v:?}])",
-                    resp.header_all("vary")
-                ));
-            }
-        }
-    }
-
-    for (name, want) in &c.headers {
-        let got = resp.header_all(name);
-        match want {
-            Some(v) if got != [v.as_str()] => {
-                problems.push(format!("{name}: got {got:?} (want exactly [{v:?}])"))
-            }
-            None if !got.is_empty() => problems.push(format!("{name}: got {got:?} (want none)")),
-            _ => {}
-        }
-    }
-
-    let body = resp.body_str();
-    match &c.body {
-        Body::Any => {}
-        Body::Empty => {
-            if !resp.body.is_empty() {
-                problems.push(format!("body: got {body:?} (want empty)"));
-            }
-        }
-        Body::Xml403(b) => {
-            if body != *b && body != format!("{b}\n") {
-                problems.push(format!("body: got\n{body}\n(want\n{b}\n)"));
-            }
-        }
-    }
+    expect::cors_headers(&resp, &c.acx, &mut problems);
+    expect::vary(&resp, &c.vary, &mut problems);
+    expect::headers(&resp, &c.headers, &mut problems);
+    expect::body(&resp, &c.body, &mut problems);
 
     let seen = store.requests_with(CASE_HEADER, &c.name);
     match c.upstream {
