@@ -1,0 +1,90 @@
+//! `docs/spec.md` as data for the test suites: every constant here is
+//! written from the spec, never taken from the filter's code, and every
+//! suite (core tables, end to end, hostile, operations, browser, fuzz) uses
+//! these, so one reading of the spec serves them all.
+
+/// Response header names (spec §3.6, §4.2), lower case as Envoy gives them.
+pub mod names {
+    pub const ACAO: &str = "access-control-allow-origin";
+    pub const ACAC: &str = "access-control-allow-credentials";
+    pub const ACAM: &str = "access-control-allow-methods";
+    pub const ACAH: &str = "access-control-allow-headers";
+    pub const ACEH: &str = "access-control-expose-headers";
+    pub const ACMA: &str = "access-control-max-age";
+    /// Never granted; an upstream's copy is removed (spec §6).
+    pub const ACAPN: &str = "access-control-allow-private-network";
+    pub const VARY: &str = "vary";
+    pub const CONTENT_TYPE: &str = "content-type";
+}
+
+/// Spec §3.7: the `Vary` of every preflight answer of the filter.
+pub const PREFLIGHT_VARY: &str =
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+
+/// Spec §3.5: OSS's message when no rule allows a preflight, spelling included.
+pub const MSG_NOT_ALLOWED: &str = "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.";
+
+/// Spec §3.2: a preflight to a bucket without CORS configuration.
+pub const MSG_NOT_ENABLED: &str = "CORSResponse: CORS is not enabled for this bucket.";
+
+/// Spec §3: `<`, `>` and `&` escaped; quotes stay (OSS's own message has one).
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The 403 body of spec §3, for a message, request id and host that are
+/// plain text (hostile bytes are the hostile suite's own business). Ends
+/// with the newline the filter writes.
+pub fn body_403(message: &str, request_id: &str, host: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>AccessForbidden</Code>\n  <Message>{}</Message>\n  <RequestId>{}</RequestId>\n  <HostId>{}</HostId>\n</Error>\n",
+        xml_escape(message),
+        xml_escape(request_id),
+        xml_escape(host)
+    )
+}
+
+/// The counters of the README's "Metrics" section, as the filter defines
+/// them (Envoy's `/stats` shows a Wasm filter's under [`WASM_STATS_PREFIX`]).
+pub mod counters {
+    pub const PREFLIGHT_ALLOWED: &str = "bucket_cors.preflight.allowed";
+    pub const PREFLIGHT_REFUSED_NO_CONFIGURATION: &str =
+        "bucket_cors.preflight.refused.no_configuration";
+    pub const PREFLIGHT_REFUSED_ORIGIN: &str = "bucket_cors.preflight.refused.origin";
+    pub const PREFLIGHT_REFUSED_METHOD: &str = "bucket_cors.preflight.refused.method";
+    pub const PREFLIGHT_REFUSED_HEADER: &str = "bucket_cors.preflight.refused.header";
+    pub const ACTUAL_MATCHED: &str = "bucket_cors.actual.matched";
+    pub const ACTUAL_UNMATCHED: &str = "bucket_cors.actual.unmatched";
+    pub const CONFIG_INVALID: &str = "bucket_cors.config.invalid";
+
+    /// Every counter, in the README's order.
+    pub const ALL: [&str; 8] = [
+        PREFLIGHT_ALLOWED,
+        PREFLIGHT_REFUSED_NO_CONFIGURATION,
+        PREFLIGHT_REFUSED_ORIGIN,
+        PREFLIGHT_REFUSED_METHOD,
+        PREFLIGHT_REFUSED_HEADER,
+        ACTUAL_MATCHED,
+        ACTUAL_UNMATCHED,
+        CONFIG_INVALID,
+    ];
+
+    /// Envoy's `/stats` name of a counter a Wasm filter defines.
+    pub const WASM_STATS_PREFIX: &str = "wasmcustom.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_403_body_escapes_request_values_but_keeps_quotes() {
+        let body = body_403(MSG_NOT_ENABLED, "<id>", "a&b");
+        assert!(body.contains("<RequestId>&lt;id&gt;</RequestId>"));
+        assert!(body.contains("<HostId>a&amp;b</HostId>"));
+        assert!(body_403(MSG_NOT_ALLOWED, "", "h").contains("resource's"));
+        assert!(body.ends_with("</Error>\n"));
+    }
+}
