@@ -41,8 +41,8 @@ impl HttpContext for CorsFilter {
         };
         let request = Request::from_headers(headers.pairs());
         let decision = policy.decide(&request);
-        if let (Some(metrics), Some(index)) = (&self.metrics, decision.outcome.metric()) {
-            metrics.increment(index);
+        if let (Some(metrics), Some(counter)) = (&self.metrics, decision.outcome.counter()) {
+            metrics.increment(counter);
         }
         if decision.reported.is_some() {
             let origin = match request.origin {

@@ -1,23 +1,26 @@
 //! Envoy counters for the core's outcomes, defined once per VM.
 
-use bucket_cors_core::METRICS;
+use bucket_cors_core::Counter;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 
-/// The host's ids of the counters named in [`METRICS`], in that order.
+/// The host's id of every counter, at [`Counter::index`].
 pub struct Metrics {
-    ids: Vec<u32>,
+    ids: [u32; Counter::ALL.len()],
 }
 
 impl Metrics {
     /// Defines every counter; `None` (logged) if the host refuses one.
     pub fn define() -> Option<Metrics> {
-        let mut ids = Vec::with_capacity(METRICS.len());
-        for name in METRICS {
-            match hostcalls::define_metric(MetricType::Counter, name) {
-                Ok(id) => ids.push(id),
+        let mut ids = [0; Counter::ALL.len()];
+        for counter in Counter::ALL {
+            match hostcalls::define_metric(MetricType::Counter, counter.name()) {
+                Ok(id) => ids[counter.index()] = id,
                 Err(status) => {
-                    log::warn!("cannot define metric {name}: {status:?}; counting is off");
+                    log::warn!(
+                        "cannot define metric {}: {status:?}; counting is off",
+                        counter.name()
+                    );
                     return None;
                 }
             }
@@ -25,11 +28,11 @@ impl Metrics {
         Some(Metrics { ids })
     }
 
-    /// Adds one to the counter at `index` in [`METRICS`].
-    pub fn increment(&self, index: usize) {
-        if let Some(&id) = self.ids.get(index) {
+    /// Adds one to `counter`.
+    pub fn increment(&self, counter: Counter) {
+        if let Some(&id) = self.ids.get(counter.index()) {
             if let Err(status) = hostcalls::increment_metric(id, 1) {
-                log::warn!("cannot increment metric {}: {status:?}", METRICS[index]);
+                log::warn!("cannot increment metric {}: {status:?}", counter.name());
             }
         }
     }

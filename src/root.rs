@@ -3,7 +3,7 @@
 
 use crate::filter::CorsFilter;
 use crate::metrics::Metrics;
-use bucket_cors_core::{Policy, METRIC_CONFIG_INVALID};
+use bucket_cors_core::{Counter, Policy};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType};
@@ -33,7 +33,7 @@ impl RootContext for CorsRoot {
         let accepted = self.configure(plugin_configuration_size);
         if !accepted {
             if let Some(metrics) = &self.metrics {
-                metrics.increment(METRIC_CONFIG_INVALID);
+                metrics.increment(Counter::ConfigInvalid);
             }
         }
         accepted

@@ -20,7 +20,7 @@
 use crate::check::describe_errors;
 use crate::{input, Report};
 use bucket_cors_core::{
-    Action, Explanation, HeaderOp, LocalReply, Outcome, Policy, Request, Source, METRICS,
+    Action, Explanation, HeaderOp, LocalReply, Outcome, Policy, Request, Source,
 };
 use std::fmt::Write;
 
@@ -241,9 +241,9 @@ fn render(req: &Request<'_>, e: &Explanation, response: &[(String, Vec<u8>)]) ->
         (action, _) => render_action(&mut out, "decision", action, response),
     }
 
-    match e.decision.outcome.metric() {
-        Some(i) => {
-            let _ = writeln!(out, "outcome: {}", METRICS[i]);
+    match e.decision.outcome.counter() {
+        Some(counter) => {
+            let _ = writeln!(out, "outcome: {}", counter.name());
         }
         None => {
             let why = match e.decision.outcome {

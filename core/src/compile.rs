@@ -3,18 +3,19 @@
 
 use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
 use crate::config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
-use crate::error::{describe_path, ConfigError, ConfigErrors};
+use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
 use crate::header_names::{is_token, HeaderMatcher};
-use crate::method::{MethodSet, METHODS};
+use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
+use crate::rule::Rule;
 use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::sync::Arc;
 
 /// Rules per CORS configuration (spec §1).
-const MAX_RULES: usize = 100;
+pub(crate) const MAX_RULES: usize = 100;
 /// Largest `MaxAgeSeconds` (spec §1).
-const MAX_AGE_LIMIT: i64 = 2_147_483_647;
+pub(crate) const MAX_AGE_LIMIT: i64 = 2_147_483_647;
 
 /// The compiled plugin configuration. Immutable; shared by every request.
 #[derive(Debug)]
@@ -27,26 +28,11 @@ pub struct Policy {
 
 /// One bucket's compiled CORS configuration.
 #[derive(Debug)]
-pub struct BucketCors {
+pub(crate) struct BucketCors {
     pub(crate) rules: Vec<Rule>,
     pub(crate) response_vary: bool,
     /// `Mode: report`: decide and count, but forward and change nothing.
     pub(crate) report_only: bool,
-}
-
-/// One compiled `CORSRule`, with its constant header values pre-rendered.
-#[derive(Debug)]
-pub struct Rule {
-    pub(crate) id: Option<String>,
-    pub(crate) origins: OriginMatcher,
-    pub(crate) methods: MethodSet,
-    pub(crate) headers: HeaderMatcher,
-    /// `AllowedMethod` joined with `, `.
-    pub(crate) allow_methods: String,
-    /// `ExposeHeader` joined with `, `, if any.
-    pub(crate) expose_headers: Option<String>,
-    /// `MaxAgeSeconds` as text, if set.
-    pub(crate) max_age: Option<String>,
 }
 
 impl Policy {
@@ -56,13 +42,13 @@ impl Policy {
         let raw: Object<RawPolicy> = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             ConfigErrors(vec![ConfigError {
                 at: describe_path(e.path()),
-                message: e.inner().to_string(),
+                kind: ErrorKind::Shape(e.inner().to_string()),
             }])
         })?;
         de.end().map_err(|e| {
             ConfigErrors(vec![ConfigError {
                 at: String::new(),
-                message: format!("trailing characters after the configuration: {e}"),
+                kind: ErrorKind::TrailingCharacters(e.to_string()),
             }])
         })?;
         Policy::try_from(raw.0)
@@ -72,6 +58,27 @@ impl Policy {
     pub fn bucket_count(&self) -> usize {
         self.buckets.len()
     }
+
+    /// The CORS configuration of `bucket` (spec §2.2: `buckets`, then
+    /// `default`) and where it came from.
+    pub(crate) fn cors_for(&self, bucket: &str) -> (Source, Option<&Arc<BucketCors>>) {
+        match (self.buckets.get(bucket), &self.default) {
+            (Some(cors), _) => (Source::Bucket, Some(cors)),
+            (None, Some(cors)) => (Source::Default, Some(cors)),
+            (None, None) => (Source::None, None),
+        }
+    }
+}
+
+/// Where a bucket's rules came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Listed under `buckets`.
+    Bucket,
+    /// `default`.
+    Default,
+    /// Neither: the bucket has no CORS configuration.
+    None,
 }
 
 impl TryFrom<RawPolicy> for Policy {
@@ -83,9 +90,7 @@ impl TryFrom<RawPolicy> for Policy {
             if !is_endpoint(e) {
                 errors.push(ConfigError {
                     at: format!("endpoints[{i}] {e:?}"),
-                    message:
-                        "is not a bare lower-case host name (no scheme, port, path or leading dot)"
-                            .into(),
+                    kind: ErrorKind::Endpoint,
                 });
             }
         }
@@ -95,7 +100,7 @@ impl TryFrom<RawPolicy> for Policy {
             if !is_bucket_name(name.as_bytes()) {
                 errors.push(ConfigError {
                     at: at.to_string(),
-                    message: "is not a bucket name: 1 to 255 characters of a-z 0-9 . - _".into(),
+                    kind: ErrorKind::BucketName,
                 });
             }
             if let Some(c) = compile_cors(at, cors, &mut errors) {
@@ -146,10 +151,7 @@ fn compile_cors(at: At<'_>, cors: RawCors, errors: &mut Vec<ConfigError>) -> Opt
     if cors.rules.is_empty() || cors.rules.len() > MAX_RULES {
         errors.push(ConfigError {
             at: format!("{at} CORSRule"),
-            message: format!(
-                "has {} rules; a configuration has 1 to {MAX_RULES}",
-                cors.rules.len()
-            ),
+            kind: ErrorKind::RuleCount(cors.rules.len()),
         });
     }
     let rules: Vec<Rule> = cors
@@ -173,40 +175,31 @@ fn compile_rule(
 ) -> Option<Rule> {
     let before = errors.len();
     let at = At::Rule(cors, index, rule.id.as_deref());
-    let mut err = |field: String, message: String| {
+    let mut err = |field: String, kind: ErrorKind| {
         errors.push(ConfigError {
             at: format!("{at} {field}"),
-            message,
+            kind,
         })
     };
 
     if rule.allowed_origin.is_empty() {
-        err(
-            "AllowedOrigin".into(),
-            "is empty; at least one origin is required".into(),
-        );
+        err("AllowedOrigin".into(), ErrorKind::NoOrigins);
     }
     let mut patterns = Vec::with_capacity(rule.allowed_origin.len());
     for (i, o) in rule.allowed_origin.iter().enumerate() {
         match parse_origin_pattern(o) {
             Ok(p) => patterns.push(p),
-            Err(m) => err(format!("AllowedOrigin[{i}] {o:?}"), m),
+            Err(e) => err(format!("AllowedOrigin[{i}] {o:?}"), ErrorKind::Origin(e)),
         }
     }
 
     if rule.allowed_method.is_empty() {
-        err(
-            "AllowedMethod".into(),
-            "is empty; at least one method is required".into(),
-        );
+        err("AllowedMethod".into(), ErrorKind::NoMethods);
     }
     let mut methods = MethodSet::default();
     for (i, m) in rule.allowed_method.iter().enumerate() {
         if !methods.insert(m) {
-            err(
-                format!("AllowedMethod[{i}] {m:?}"),
-                format!("is not one of {} (upper case)", METHODS.join(", ")),
-            );
+            err(format!("AllowedMethod[{i}] {m:?}"), ErrorKind::Method);
         }
     }
 
@@ -214,26 +207,20 @@ fn compile_rule(
         if !is_token(h.as_bytes()) || h.matches('*').count() > 1 {
             err(
                 format!("AllowedHeader[{i}] {h:?}"),
-                "is not a header name (an RFC 9110 token) with at most one \"*\"".into(),
+                ErrorKind::AllowedHeader,
             );
         }
     }
 
     for (i, h) in rule.expose_header.iter().enumerate() {
         if !is_token(h.as_bytes()) || h.contains('*') {
-            err(
-                format!("ExposeHeader[{i}] {h:?}"),
-                "is not a header name (an RFC 9110 token without \"*\")".into(),
-            );
+            err(format!("ExposeHeader[{i}] {h:?}"), ErrorKind::ExposeHeader);
         }
     }
 
     if let Some(age) = rule.max_age_seconds {
         if !(0..=MAX_AGE_LIMIT).contains(&age) {
-            err(
-                format!("MaxAgeSeconds {age}"),
-                format!("is out of range 0 to {MAX_AGE_LIMIT}"),
-            );
+            err(format!("MaxAgeSeconds {age}"), ErrorKind::MaxAge);
         }
     }
 

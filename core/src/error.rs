@@ -1,5 +1,7 @@
 //! Configuration errors: each names where it is (bucket, rule index and ID,
-//! field and value) and why; all of them are reported at once.
+//! field and value) and what is wrong, as a kind that tests and tools can
+//! match; the message text is derived from the kind. All of them are
+//! reported at once.
 
 use std::fmt;
 
@@ -8,16 +10,135 @@ use std::fmt;
 pub struct ConfigError {
     /// Where: e.g. `bucket "photos" rule 0 (ID "web") AllowedOrigin[1] "https://*"`.
     pub at: String,
-    /// Why, and what to write instead when that is known.
-    pub message: String,
+    pub kind: ErrorKind,
+}
+
+/// What is wrong with a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The JSON is not of the configuration's shape (serde's own words).
+    Shape(String),
+    /// Bytes follow the configuration object.
+    TrailingCharacters(String),
+    /// An `endpoints` entry is not a bare lower-case host name.
+    Endpoint,
+    /// A `buckets` key is not a bucket name.
+    BucketName,
+    /// A CORS configuration with this many rules (allowed: 1 to 100).
+    RuleCount(usize),
+    /// `AllowedOrigin` is an empty list.
+    NoOrigins,
+    /// An `AllowedOrigin` entry is refused.
+    Origin(OriginError),
+    /// `AllowedMethod` is an empty list.
+    NoMethods,
+    /// An `AllowedMethod` entry is not one of the five methods.
+    Method,
+    /// An `AllowedHeader` entry is not a token with at most one `*`.
+    AllowedHeader,
+    /// An `ExposeHeader` entry is not a token without `*`.
+    ExposeHeader,
+    /// `MaxAgeSeconds` is out of range.
+    MaxAge,
+}
+
+/// Why an `AllowedOrigin` entry is refused (spec §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginError {
+    Empty,
+    WhitespaceOrControl,
+    /// The origin `null`.
+    Null,
+    /// Not `scheme://host[:port]`.
+    NotAnOrigin,
+    Scheme,
+    /// A path, query, fragment or userinfo.
+    PathOrUserinfo,
+    Host,
+    Port,
+    /// The scheme's default port, written out (browsers never send it).
+    DefaultPort(String),
+    /// A wildcard that reaches every host, or every host under one label.
+    TooBroad,
+    SeveralStars,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Shape(m) => f.write_str(m),
+            ErrorKind::TrailingCharacters(m) => {
+                write!(f, "trailing characters after the configuration: {m}")
+            }
+            ErrorKind::Endpoint => f.write_str(
+                "is not a bare lower-case host name (no scheme, port, path or leading dot)",
+            ),
+            ErrorKind::BucketName => {
+                f.write_str("is not a bucket name: 1 to 255 characters of a-z 0-9 . - _")
+            }
+            ErrorKind::RuleCount(n) => {
+                write!(
+                    f,
+                    "has {n} rules; a configuration has 1 to {}",
+                    crate::compile::MAX_RULES
+                )
+            }
+            ErrorKind::NoOrigins => f.write_str("is empty; at least one origin is required"),
+            ErrorKind::Origin(e) => e.fmt(f),
+            ErrorKind::NoMethods => f.write_str("is empty; at least one method is required"),
+            ErrorKind::Method => write!(
+                f,
+                "is not one of {} (upper case)",
+                crate::method::METHODS.join(", ")
+            ),
+            ErrorKind::AllowedHeader => {
+                f.write_str("is not a header name (an RFC 9110 token) with at most one \"*\"")
+            }
+            ErrorKind::ExposeHeader => {
+                f.write_str("is not a header name (an RFC 9110 token without \"*\")")
+            }
+            ErrorKind::MaxAge => {
+                write!(f, "is out of range 0 to {}", crate::compile::MAX_AGE_LIMIT)
+            }
+        }
+    }
+}
+
+impl fmt::Display for OriginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OriginError::Empty => f.write_str(
+                "is empty; write an origin such as \"https://www.example.com\" or \"*\"",
+            ),
+            OriginError::WhitespaceOrControl => {
+                f.write_str("contains whitespace or a control character")
+            }
+            OriginError::Null => f.write_str("the origin \"null\" is shared by sandboxed frames, files and redirects, so trusting it trusts everyone; it is refused"),
+            OriginError::NotAnOrigin => f.write_str("is not of the form scheme://host[:port]"),
+            OriginError::Scheme => f.write_str("has an invalid scheme"),
+            OriginError::PathOrUserinfo => f.write_str(
+                "has a path, query, fragment or userinfo; an origin is only scheme://host[:port]",
+            ),
+            OriginError::Host => f.write_str("has an invalid host (letters, digits, '-' and '.', or an IPv6 literal in brackets; Punycode for international names)"),
+            OriginError::Port => f.write_str("has an invalid port (1 to 5 digits)"),
+            OriginError::DefaultPort(port) => write!(
+                f,
+                "has the default port, which browsers never send; write it without \":{port}\""
+            ),
+            OriginError::TooBroad => f.write_str("would match every host, or every host under one label, and a matched origin is echoed with credentials allowed; write \"*\" to allow every origin without credentials"),
+            OriginError::SeveralStars => {
+                f.write_str("has more than one \"*\"; at most one is allowed")
+            }
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.at.is_empty() {
-            f.write_str(&self.message)
+            self.kind.fmt(f)
         } else {
-            write!(f, "{}: {}", self.at, self.message)
+            write!(f, "{}: {}", self.at, self.kind)
         }
     }
 }

@@ -2,22 +2,12 @@
 //! first condition it fails. For operators (`bucket-cors explain`), never on
 //! the request path.
 
-use crate::compile::{BucketCors, Policy};
-use crate::decision::{Decision, Miss};
+use crate::compile::{BucketCors, Policy, Source};
+use crate::decision::Decision;
 use crate::header_names::parse_request_headers;
 use crate::origin::parse_request_origin;
 use crate::request::{Request, Single};
-
-/// Where a bucket's rules came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// Listed under `buckets`.
-    Bucket,
-    /// `default`.
-    Default,
-    /// Neither: the bucket has no CORS configuration.
-    None,
-}
+use crate::rule::Miss;
 
 /// One rule and, if it does not match, the first condition it fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,17 +38,10 @@ impl Policy {
         let decision = self.decide(req);
         let bucket = self.addressing.resolve(req.authority, req.path);
         let (source, cors) = match bucket.as_deref() {
+            Some(b) => self.cors_for(b),
             None => (Source::None, None),
-            Some(b) => match self.buckets.get(b) {
-                Some(c) => (Source::Bucket, Some(c)),
-                None => match &self.default {
-                    Some(c) => (Source::Default, Some(c)),
-                    None => (Source::None, None),
-                },
-            },
         };
-        let preflight =
-            req.method == b"OPTIONS" && req.origin.is_present() && req.request_method.is_present();
+        let preflight = req.is_preflight();
         let rules = cors
             .map(|c| check_rules(c, req, preflight))
             .unwrap_or_default();

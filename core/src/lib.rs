@@ -22,21 +22,22 @@ mod decision;
 mod error;
 mod error_body;
 mod explain;
+mod grant;
 mod header_names;
 mod method;
 mod origin;
+mod outcome;
 mod request;
 mod response;
+mod rule;
 mod wildcard;
 
-pub use compile::{BucketCors, Policy, Rule};
-pub use config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
-pub use decision::{
-    Action, AllowOrigin, Decision, Grant, LocalReply, Outcome, Refusal, METRICS,
-    METRIC_CONFIG_INVALID,
-};
-pub use error::{ConfigError, ConfigErrors};
-pub use explain::{Explanation, RuleCheck, Source};
+pub use compile::{Policy, Source};
+pub use decision::{Action, Decision, LocalReply};
+pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
+pub use explain::{Explanation, RuleCheck};
+pub use grant::{AllowOrigin, Grant};
+pub use outcome::{Counter, Outcome, Refusal};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
 

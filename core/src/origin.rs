@@ -2,6 +2,7 @@
 //! `AllowedOrigin` pattern grammar (`*` is the only special character), and
 //! the compiled per-rule matcher (exact set + single-`*` wildcards).
 
+use crate::error::OriginError;
 use crate::wildcard::Wildcard;
 use foldhash::{HashSet, HashSetExt};
 use std::borrow::Cow;
@@ -94,24 +95,22 @@ pub(crate) enum OriginPattern {
 }
 
 /// Validates one `AllowedOrigin` entry against the closed grammar of spec §1.
-pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
+pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, OriginError> {
     if s == "*" {
         return Ok(OriginPattern::Any);
     }
     if s.is_empty() {
-        return Err(
-            "is empty; write an origin such as \"https://www.example.com\" or \"*\"".into(),
-        );
+        return Err(OriginError::Empty);
     }
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("contains whitespace or a control character".into());
+        return Err(OriginError::WhitespaceOrControl);
     }
     if s.eq_ignore_ascii_case("null") {
-        return Err("the origin \"null\" is shared by sandboxed frames, files and redirects, so trusting it trusts everyone; it is refused".into());
+        return Err(OriginError::Null);
     }
     let lower = s.to_ascii_lowercase();
     let Some((scheme, rest)) = lower.split_once("://") else {
-        return Err("is not of the form scheme://host[:port]".into());
+        return Err(OriginError::NotAnOrigin);
     };
     let scheme_ok = scheme
         .bytes()
@@ -121,16 +120,13 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.' | b'*'));
     if !scheme_ok {
-        return Err("has an invalid scheme".into());
+        return Err(OriginError::Scheme);
     }
     if rest.contains(['/', '?', '#', '@', '\\']) {
-        return Err(
-            "has a path, query, fragment or userinfo; an origin is only scheme://host[:port]"
-                .into(),
-        );
+        return Err(OriginError::PathOrUserinfo);
     }
     let Some((host, port)) = split_host_port(rest.as_bytes()) else {
-        return Err("is not of the form scheme://host[:port]".into());
+        return Err(OriginError::NotAnOrigin);
     };
     let host_ok = if host.first() == Some(&b'[') {
         host.len() > 2
@@ -145,7 +141,7 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'*'))
     };
     if !host_ok {
-        return Err("has an invalid host (letters, digits, '-' and '.', or an IPv6 literal in brackets; Punycode for international names)".into());
+        return Err(OriginError::Host);
     }
     if let Some(port) = port {
         let digits = port.iter().filter(|c| c.is_ascii_digit()).count();
@@ -153,23 +149,22 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
             && port.iter().all(|c| c.is_ascii_digit() || *c == b'*')
             && digits <= 5;
         if !ok {
-            return Err("has an invalid port (1 to 5 digits)".into());
+            return Err(OriginError::Port);
         }
         if (scheme == "https" && port == b"443") || (scheme == "http" && port == b"80") {
-            return Err(format!(
-                "has the default port, which browsers never send; write it without \":{}\"",
-                String::from_utf8_lossy(port)
+            return Err(OriginError::DefaultPort(
+                String::from_utf8_lossy(port).into_owned(),
             ));
         }
     }
     if let Some(star) = host.iter().position(|&c| c == b'*') {
         if !names_a_domain(&host[star + 1..]) {
-            return Err("would match every host, or every host under one label, and a matched origin is echoed with credentials allowed; write \"*\" to allow every origin without credentials".into());
+            return Err(OriginError::TooBroad);
         }
     }
     // Checked last so that a too-broad pattern such as `http*://*` is told to write `*`.
     if lower.matches('*').count() > 1 {
-        return Err("has more than one \"*\"; at most one is allowed".into());
+        return Err(OriginError::SeveralStars);
     }
     Ok(match Wildcard::new(&lower) {
         Some(w) => OriginPattern::Wildcard(w),

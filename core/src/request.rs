@@ -68,6 +68,11 @@ impl<'a> Request<'a> {
         }
         r
     }
+
+    /// Spec §2.3: an `OPTIONS` request carrying both `Origin` and ACRM.
+    pub fn is_preflight(&self) -> bool {
+        self.method == b"OPTIONS" && self.origin.is_present() && self.request_method.is_present()
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! replace the upstream's CORS headers, add the granted ones, merge `Vary`.
 
 use crate::compile::BucketCors;
-use crate::decision::Grant;
+use crate::grant::Grant;
 use crate::names;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -50,17 +50,11 @@ impl ResponsePlan {
         let mut ops = Vec::with_capacity(8);
         if let Some(grant) = &self.grant {
             if let Some(rule) = self.cors.rules.get(grant.rule) {
-                grant.allow_origin.push_headers(&mut ops);
-                ops.push(HeaderOp::Set(
-                    names::ACAM,
-                    Cow::Borrowed(&rule.allow_methods),
-                ));
-                if let Some(v) = &rule.expose_headers {
-                    ops.push(HeaderOp::Set(names::ACEH, Cow::Borrowed(v)));
-                }
-                if let Some(v) = &rule.max_age {
-                    ops.push(HeaderOp::Set(names::ACMA, Cow::Borrowed(v)));
-                }
+                ops.extend(
+                    grant
+                        .headers(rule, None)
+                        .map(|(name, value)| HeaderOp::Set(name, value)),
+                );
             }
         }
         for (i, name) in names::OWNED.iter().enumerate() {

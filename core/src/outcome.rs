@@ -1,0 +1,112 @@
+//! Why the filter decided what it did, and the counter each reason
+//! increments: the one list of counter names the glue defines in Envoy.
+
+/// Why the filter decided what it did; each kind is at most one counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No bucket, or a bucket without CORS configuration (not a preflight).
+    NotConfigured,
+    PreflightAllowed,
+    PreflightRefused(Refusal),
+    /// An actual request whose Origin a rule matched.
+    ActualMatched,
+    /// An actual request with an Origin that no rule matched.
+    ActualUnmatched,
+    /// A request of a configured bucket without Origin: only `Vary`.
+    NoOrigin,
+}
+
+/// Why a preflight was refused: the furthest any rule got (ordered so the
+/// larger is further).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Refusal {
+    /// The bucket has no CORS configuration.
+    NoConfiguration,
+    /// No rule matches the Origin.
+    Origin,
+    /// Rules match the Origin, none allows the requested method.
+    Method,
+    /// Rules match the Origin and method, none allows every requested header
+    /// (or the header list is malformed or too large).
+    Header,
+}
+
+/// Every counter the filter defines in its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    PreflightAllowed,
+    PreflightRefusedNoConfiguration,
+    PreflightRefusedOrigin,
+    PreflightRefusedMethod,
+    PreflightRefusedHeader,
+    ActualMatched,
+    ActualUnmatched,
+    /// A plugin configuration was refused.
+    ConfigInvalid,
+}
+
+impl Counter {
+    /// Every counter, each once; a glue may keep its host ids in this order
+    /// and index them with [`Counter::index`].
+    pub const ALL: [Counter; 8] = [
+        Counter::PreflightAllowed,
+        Counter::PreflightRefusedNoConfiguration,
+        Counter::PreflightRefusedOrigin,
+        Counter::PreflightRefusedMethod,
+        Counter::PreflightRefusedHeader,
+        Counter::ActualMatched,
+        Counter::ActualUnmatched,
+        Counter::ConfigInvalid,
+    ];
+
+    /// The counter's name in the host (Envoy's `/stats` adds its prefix).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Counter::PreflightAllowed => "bucket_cors.preflight.allowed",
+            Counter::PreflightRefusedNoConfiguration => {
+                "bucket_cors.preflight.refused.no_configuration"
+            }
+            Counter::PreflightRefusedOrigin => "bucket_cors.preflight.refused.origin",
+            Counter::PreflightRefusedMethod => "bucket_cors.preflight.refused.method",
+            Counter::PreflightRefusedHeader => "bucket_cors.preflight.refused.header",
+            Counter::ActualMatched => "bucket_cors.actual.matched",
+            Counter::ActualUnmatched => "bucket_cors.actual.unmatched",
+            Counter::ConfigInvalid => "bucket_cors.config.invalid",
+        }
+    }
+
+    /// This counter's position in [`Counter::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Outcome {
+    /// The counter this outcome increments, if any.
+    pub fn counter(self) -> Option<Counter> {
+        match self {
+            Outcome::PreflightAllowed => Some(Counter::PreflightAllowed),
+            Outcome::PreflightRefused(Refusal::NoConfiguration) => {
+                Some(Counter::PreflightRefusedNoConfiguration)
+            }
+            Outcome::PreflightRefused(Refusal::Origin) => Some(Counter::PreflightRefusedOrigin),
+            Outcome::PreflightRefused(Refusal::Method) => Some(Counter::PreflightRefusedMethod),
+            Outcome::PreflightRefused(Refusal::Header) => Some(Counter::PreflightRefusedHeader),
+            Outcome::ActualMatched => Some(Counter::ActualMatched),
+            Outcome::ActualUnmatched => Some(Counter::ActualUnmatched),
+            Outcome::NotConfigured | Outcome::NoOrigin => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_counter_sits_at_its_own_index_in_all() {
+        for (i, c) in Counter::ALL.iter().enumerate() {
+            assert_eq!(c.index(), i, "{c:?}");
+        }
+    }
+}

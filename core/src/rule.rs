@@ -1,0 +1,59 @@
+//! One compiled `CORSRule` and the one check of a request against it, used
+//! by both `decide` and `explain`.
+
+use crate::header_names::{BadRequestHeaders, HeaderMatcher};
+use crate::method::MethodSet;
+use crate::origin::{OriginMatch, OriginMatcher};
+
+/// One compiled `CORSRule`, with its constant header values pre-rendered.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub(crate) id: Option<String>,
+    pub(crate) origins: OriginMatcher,
+    pub(crate) methods: MethodSet,
+    pub(crate) headers: HeaderMatcher,
+    /// `AllowedMethod` joined with `, `.
+    pub(crate) allow_methods: String,
+    /// `ExposeHeader` joined with `, `, if any.
+    pub(crate) expose_headers: Option<String>,
+    /// `MaxAgeSeconds` as text, if set.
+    pub(crate) max_age: Option<String>,
+}
+
+/// The first condition of a rule a request fails (spec §3.4, §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Miss<'h> {
+    Origin,
+    Method,
+    /// The first requested header no `AllowedHeader` matches.
+    Header(&'h str),
+    /// The requested-header list itself is refused (spec §5).
+    HeaderList(BadRequestHeaders),
+}
+
+/// A preflight's requested headers, parsed once for every rule.
+pub(crate) type Requested = Result<Vec<String>, BadRequestHeaders>;
+
+impl Rule {
+    /// Whether this rule matches: the Origin (`parsed`, lower case, when well
+    /// formed), then `method`, then, for a preflight, every requested header.
+    pub(crate) fn check<'h>(
+        &self,
+        parsed: Option<&str>,
+        method: &[u8],
+        requested: Option<&'h Requested>,
+    ) -> Result<OriginMatch, Miss<'h>> {
+        let matched = self.origins.matches(parsed).ok_or(Miss::Origin)?;
+        if !self.methods.contains(method) {
+            return Err(Miss::Method);
+        }
+        match requested {
+            None => Ok(matched),
+            Some(Err(bad)) => Err(Miss::HeaderList(*bad)),
+            Some(Ok(names)) => match names.iter().find(|h| !self.headers.allows(h)) {
+                Some(h) => Err(Miss::Header(h)),
+                None => Ok(matched),
+            },
+        }
+    }
+}
