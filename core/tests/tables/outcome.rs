@@ -1,10 +1,8 @@
 //! The outcome each decision carries (what the Envoy counters count, and
 //! why a preflight was refused), and report-only mode.
 
-mod common;
-
+use crate::common::*;
 use bucket_cors_core::{Action, Counter, Outcome, Refusal};
-use common::*;
 
 const CONFIG: &str = r#"{
   "buckets": {
