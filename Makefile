@@ -3,6 +3,7 @@
 #   make build     the wasm filter (release) -> target/wasm32-wasip1/release/bucket_cors.wasm
 #   make run       demo: object store + Envoy with envoy/envoy.yaml, curl examples, Ctrl-C stops
 #   make validate  `envoy --mode validate` on every Envoy configuration in envoy/
+#   make check     the fast loop: fmt, clippy (native and wasm), core/spec/CLI tests; no Envoy
 #   make test      fmt, clippy, build, validate, then cargo test (unit + e2e against real Envoy,
 #                  real-browser tests in headless Chromium, installed by `make browser-deps`)
 #   make clean     cargo clean and the demo's logs; `make distclean` also drops .venv
@@ -30,7 +31,7 @@ WASM          := target/$(WASM_TARGET)/release/bucket_cors.wasm
 # Every Envoy configuration in the repository (the compose file is not one).
 ENVOY_CONFIGS := $(filter-out %docker-compose.yaml %docker-compose.yml,$(wildcard envoy/*.yaml envoy/*.yml))
 
-.PHONY: build wasm-target envoy run validate test lint fmt-check clippy clean distclean
+.PHONY: build wasm-target envoy run validate check test lint fmt-check clippy clean distclean
 .PHONY: browser-deps
 .PHONY: bench wasm-opt test-opt
 .PHONY: fuzz fuzz-smoke
@@ -80,10 +81,18 @@ validate: build envoy
 fmt-check:
 	$(CARGO) fmt --all --check
 
-clippy:
+# Both builds: the native workspace (core, CLI, test harness, suites) and the
+# filter as Envoy loads it (wasm32-wasip1), whose cfg can differ.
+clippy: wasm-target
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --target $(WASM_TARGET) -p bucket-cors -- -D warnings
 
 lint: fmt-check clippy
+
+# The fast loop: fmt, both clippies, the core's, the spec's and the tool's
+# tests. No Envoy, no Chromium; under a minute on a warm tree.
+check: lint
+	$(CARGO) test -p bucket-cors-core -p bucket-cors-spec -p bucket-cors-cli
 
 # Debian's chromium for the real-browser tests (tests/browser.rs), installed
 # system-wide only when /usr/bin/chromium is missing (the test reads

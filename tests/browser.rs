@@ -11,6 +11,9 @@
 //! Debian's `chromium` when it is missing). Missing Chromium, Envoy or wasm is a failure that
 //! says to run `make test`, never a skip. Everything is on loopback and every wait is bounded.
 
+// Test code: a failed expectation panics; the workspace denies that in shipped code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;

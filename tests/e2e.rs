@@ -6,6 +6,9 @@
 //! The expectations come from `shared/spec/semantics.md`; each case names its section.
 //! Missing Envoy or wasm is a failure ("run `make test`"), never a skip.
 
+// Test code: a failed expectation panics; the workspace denies that in shipped code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "e2e/support.rs"]
 mod support;
 

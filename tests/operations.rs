@@ -8,6 +8,9 @@
 //!
 //! Missing Envoy or wasm is a failure ("run `make test`"), never a skip.
 
+// Test code: a failed expectation panics; the workspace denies that in shipped code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "operations/reload.rs"]
 mod reload;
 #[path = "operations/support.rs"]

@@ -77,7 +77,7 @@ fn import(bucket: &str, file: &str, merge: Option<&str>, replace: bool) -> Resul
              `Vary: Origin`, so a browser or CDN cache may serve one origin's CORS headers to another"
         );
     }
-    let cors = to_ordered(&cors);
+    let cors = to_ordered(&cors)?;
     let config = match merge {
         None => Json::Object(vec![(
             "buckets".into(),
@@ -105,9 +105,9 @@ fn import(bucket: &str, file: &str, merge: Option<&str>, replace: bool) -> Resul
 
 /// The imported bucket as an order-keeping JSON value (field order as in
 /// [`Rule`]: ID, AllowedOrigin, AllowedMethod, ...).
-fn to_ordered(cors: &Cors) -> Json {
-    let text = serde_json::to_string(cors).expect("plain data serializes");
-    serde_json::from_str(&text).expect("serde_json reads what it writes")
+fn to_ordered(cors: &Cors) -> Result<Json, String> {
+    let text = serde_json::to_string(cors).map_err(|e| format!("cannot render the rules: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("cannot re-read the rendered rules: {e}"))
 }
 
 /// The plugin configuration at `path` with `bucket` added under `buckets`.
@@ -123,8 +123,9 @@ fn merge_into(path: &str, bucket: &str, cors: Json, replace: bool) -> Result<Jso
     let buckets = match top.iter().position(|(k, _)| k == "buckets") {
         Some(i) => &mut top[i].1,
         None => {
+            let i = top.len();
             top.push(("buckets".into(), Json::Object(Vec::new())));
-            &mut top.last_mut().expect("just pushed").1
+            &mut top[i].1
         }
     };
     let Json::Object(buckets) = buckets else {

@@ -120,9 +120,7 @@ impl Json {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Number(n) => out.push_str(&n.to_string()),
-            Json::String(s) => {
-                out.push_str(&serde_json::to_string(s).expect("a string serializes"))
-            }
+            Json::String(s) => out.push_str(&quoted(s)),
             Json::Array(items) if items.is_empty() => out.push_str("[]"),
             Json::Array(items)
                 if items
@@ -153,7 +151,7 @@ impl Json {
                 out.push_str("{\n");
                 for (n, (k, v)) in members.iter().enumerate() {
                     indent(out, depth + 1);
-                    out.push_str(&serde_json::to_string(k).expect("a string serializes"));
+                    out.push_str(&quoted(k));
                     out.push_str(": ");
                     v.write_pretty(out, depth + 1);
                     out.push_str(if n + 1 < members.len() { ",\n" } else { "\n" });
@@ -163,6 +161,11 @@ impl Json {
             }
         }
     }
+}
+
+/// A JSON string literal (serde_json's escaping; rendering a `Value` cannot fail).
+fn quoted(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
 }
 
 #[cfg(test)]

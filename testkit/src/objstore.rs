@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -103,7 +103,7 @@ impl ObjStore {
                     }
                     let Ok(conn) = conn else { continue };
                     if let Ok(clone) = conn.try_clone() {
-                        let mut conns = st.conns.lock().unwrap();
+                        let mut conns = lock(&st.conns);
                         conns.retain(|c| c.peer_addr().is_ok());
                         conns.push(clone);
                     }
@@ -134,15 +134,12 @@ impl ObjStore {
 
     /// A copy of every request received so far, in order of arrival.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.log.lock().unwrap().clone()
+        lock(&self.state.log).clone()
     }
 
     /// The requests whose header `name` has the value `value` (case-sensitive value).
     pub fn requests_with(&self, name: &str, value: &str) -> Vec<RecordedRequest> {
-        self.state
-            .log
-            .lock()
-            .unwrap()
+        lock(&self.state.log)
             .iter()
             .filter(|r| r.header_all(name).contains(&value))
             .cloned()
@@ -156,19 +153,12 @@ impl ObjStore {
 
     /// Stores an object directly, without HTTP.
     pub fn put_object(&self, bucket: &str, key: &str, data: &[u8]) {
-        self.state
-            .objects
-            .lock()
-            .unwrap()
-            .insert((bucket.into(), key.into()), data.to_vec());
+        lock(&self.state.objects).insert((bucket.into(), key.into()), data.to_vec());
     }
 
     /// Reads an object directly, without HTTP.
     pub fn get_object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        self.state
-            .objects
-            .lock()
-            .unwrap()
+        lock(&self.state.objects)
             .get(&(bucket.to_string(), key.to_string()))
             .cloned()
     }
@@ -186,7 +176,7 @@ impl Drop for ObjStore {
         self.state.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        for c in self.state.conns.lock().unwrap().drain(..) {
+        for c in lock(&self.state.conns).drain(..) {
             let _ = c.shutdown(Shutdown::Both);
         }
         if let Some(h) = self.accept.take() {
@@ -222,7 +212,7 @@ fn serve_connection(st: &State, conn: TcpStream) -> io::Result<()> {
             headers: head.headers,
             body,
         };
-        st.log.lock().unwrap().push(req.clone());
+        lock(&st.log).push(req.clone());
 
         let resp = handle(st, &req);
         if st.log_stderr.load(Ordering::Relaxed) {
@@ -357,14 +347,11 @@ fn route(st: &State, req: &RecordedRequest) -> Reply {
         "PUT" if key.is_empty() => Reply::new(200),
         "PUT" => {
             let tag = etag(&req.body);
-            st.objects
-                .lock()
-                .unwrap()
-                .insert((bucket, key), req.body.clone());
+            lock(&st.objects).insert((bucket, key), req.body.clone());
             Reply::new(200).header("ETag", tag)
         }
         "GET" | "HEAD" if key.is_empty() => {
-            let objects = st.objects.lock().unwrap();
+            let objects = lock(&st.objects);
             let mut body =
                 String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>\n");
             body += &format!("  <Name>{}</Name>\n", xml_escape(&bucket));
@@ -385,7 +372,7 @@ fn route(st: &State, req: &RecordedRequest) -> Reply {
             }
             r
         }
-        "GET" | "HEAD" => match st.objects.lock().unwrap().get(&(bucket, key)) {
+        "GET" | "HEAD" => match lock(&st.objects).get(&(bucket, key)) {
             Some(data) => {
                 let mut r = Reply::new(200)
                     .header("ETag", etag(data))
@@ -406,7 +393,7 @@ fn route(st: &State, req: &RecordedRequest) -> Reply {
             }
         },
         "DELETE" => {
-            st.objects.lock().unwrap().remove(&(bucket, key));
+            lock(&st.objects).remove(&(bucket, key));
             Reply::new(204)
         }
         "POST" => Reply::new(200).body("text/plain", format!("posted {} bytes\n", req.body.len())),
@@ -480,4 +467,10 @@ fn write_response(
     }
     w.write_all(&bytes)?;
     w.flush()
+}
+
+/// A lock that survives a panicked holder: the store's maps stay valid, and
+/// a test harness should report, not cascade, one failure.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
