@@ -4,6 +4,7 @@
 //! `NAME: invalid plugin configuration, N errors:` and then every error, one
 //! per line, on stderr (the same text the filter logs at `on_configure`).
 
+use crate::policy;
 use crate::{input, Report};
 use bucket_cors_core::{ConfigErrors, Policy};
 use std::fmt::Write;
@@ -24,7 +25,7 @@ pub fn run(paths: &[String]) -> Report {
                 continue;
             }
         };
-        match Policy::from_json(&bytes) {
+        match policy::compile(&bytes) {
             Ok(policy) => {
                 let _ = writeln!(report.out, "{name}: valid ({})", summary(&policy));
             }

@@ -18,6 +18,7 @@
 //! ```
 
 use crate::check::describe_errors;
+use crate::policy;
 use crate::{input, Report};
 use bucket_cors_core::{
     Action, Explanation, HeaderOp, LocalReply, Outcome, Policy, Request, Source,
@@ -50,7 +51,7 @@ fn explain(
         .map(|h| split_header(h).map(|(n, v)| (n, v.into_bytes())))
         .collect::<Result<Vec<_>, _>>()?;
     let name = input::display_name(config);
-    let policy = Policy::from_json(&input::read(config)?).map_err(|e| describe_errors(name, &e))?;
+    let policy = policy::compile(&input::read(config)?).map_err(|e| describe_errors(name, &e))?;
     let req = Request::from_headers(request.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
     let explanation = policy.explain(&req);
     Ok(render(&req, &explanation, &response))

@@ -18,6 +18,7 @@
 
 use crate::check::describe_errors;
 use crate::ordered::Json;
+use crate::policy;
 use crate::{input, Report};
 use bucket_cors_core::Policy;
 use quick_xml::events::Event;
@@ -86,7 +87,7 @@ fn import(bucket: &str, file: &str, merge: Option<&str>, replace: bool) -> Resul
         Some(path) => merge_into(path, bucket, cors, replace)?,
     };
     let text = config.to_pretty();
-    if let Err(errors) = Policy::from_json(text.as_bytes()) {
+    if let Err(errors) = policy::compile(text.as_bytes()) {
         let label = match merge {
             None => format!("{name} imported as bucket {bucket:?}"),
             Some(path) => format!(

@@ -16,6 +16,7 @@ mod explain;
 mod import;
 mod input;
 mod ordered;
+mod policy;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;

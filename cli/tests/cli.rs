@@ -86,9 +86,43 @@ fn check_prints_every_error_at_once_and_exits_1() {
     let expected = [
         format!("{bad}: invalid plugin configuration, 4 errors:"),
         r#"  endpoints[0] "https://s3.example.com": is not a bare lower-case host name (no scheme, port, path or leading dot)"#.into(),
-        r#"  bucket "photos" rule 0 (ID "web") AllowedOrigin[1] "https://*": would match every host, or every host under one label, and a matched origin is echoed with credentials allowed; write "*" to allow every origin without credentials"#.into(),
+        r#"  bucket "photos" rule 0 (ID "web") AllowedOrigin[1] "https://*": would match every host, and a matched origin is echoed with credentials allowed; write "*" to allow every origin without credentials"#.into(),
         r#"  bucket "photos" rule 0 (ID "web") AllowedMethod[1] "PATCH": is not one of GET, PUT, POST, DELETE, HEAD (upper case)"#.into(),
         r#"  bucket "photos" rule 0 (ID "web") MaxAgeSeconds -1: is out of range 0 to 2147483647"#.into(),
+    ];
+    assert_eq!(r.stderr.lines().collect::<Vec<_>>(), expected);
+}
+
+/// Issue 9 and docs/spec.md §1: the tool judges wildcards against the Public
+/// Suffix List, which the filter leaves out for size: `*.co.uk` and
+/// `*.github.io` are refused here; `*example.com` and unmatchable ports are
+/// refused by the filter's own rules, so here too.
+#[test]
+fn check_refuses_wildcards_anyone_can_register_under_and_ports_never_sent() {
+    let config = r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": [
+        "https://*.co.uk", "https://*.github.io", "https://*example.com",
+        "https://a.com:0443", "https://a.com:99999",
+        "https://*.example.co.uk", "https://app-*.example.com", "https://*b.example.com"
+    ], "AllowedMethod": ["GET"]}]}}}"#;
+    let r = run(&["check", "-"], Some(config));
+    assert_eq!(r.code, 1);
+    let suffix = |i: usize, o: &str, reach: &str| {
+        format!(
+            r#"  bucket "photos" rule 0 AllowedOrigin[{i}] "{o}": would match hosts that anyone can register: the labels after the one holding "*" stop at the public suffix "{reach}" instead of naming a domain, and a matched origin is echoed with credentials allowed; name your domain ("https://*.example.com"), or write "*" to allow every origin without credentials"#
+        )
+    };
+    let port = |i: usize, o: &str| {
+        format!(
+            r#"  bucket "photos" rule 0 AllowedOrigin[{i}] "{o}": has a port that browsers never send (a leading zero, or above 65535), so it could never match"#
+        )
+    };
+    let expected = [
+        "<stdin>: invalid plugin configuration, 5 errors:".to_string(),
+        suffix(0, "https://*.co.uk", "co.uk"),
+        suffix(1, "https://*.github.io", "github.io"),
+        suffix(2, "https://*example.com", "com"),
+        port(3, "https://a.com:0443"),
+        port(4, "https://a.com:99999"),
     ];
     assert_eq!(r.stderr.lines().collect::<Vec<_>>(), expected);
 }

@@ -53,6 +53,10 @@ impl Addressing {
 
     /// `<bucket>.<endpoint>`: tries the suffixes after each dot from the left,
     /// so the first hit is the longest endpoint, in O(labels) set look-ups.
+    /// A host that is itself an endpoint addresses no bucket this way, even
+    /// when a shorter endpoint is its suffix (`s3.example.test` with
+    /// `example.test` is the regional host, not bucket `s3`): it falls back
+    /// to path style.
     fn virtual_hosted<'a>(&self, authority: &'a [u8]) -> Option<Cow<'a, str>> {
         let host = strip_port(authority);
         let host = std::str::from_utf8(host).ok()?;
@@ -66,6 +70,9 @@ impl Addressing {
             Cow::Borrowed(h) => Cow::Borrowed(h.strip_suffix('.').unwrap_or(h)),
             Cow::Owned(h) => Cow::Owned(h.strip_suffix('.').unwrap_or(&h).to_owned()),
         };
+        if self.endpoints.contains(host.as_ref()) {
+            return None;
+        }
         let dots = host.match_indices('.').map(|(i, _)| i);
         for dot in dots {
             if dot == 0 {
@@ -203,6 +210,31 @@ mod tests {
         );
         let a = addressing(&["s3.example.com"], false);
         assert_eq!(resolve(&a, "s3.example.com", "/photos/cat.jpg"), None);
+    }
+
+    /// Issue 9: with `example.test` listed too, `s3.example.test` was read as
+    /// bucket `s3`, so bucket `s3`'s rules answered for `/photos/...`.
+    #[test]
+    fn host_equal_to_an_endpoint_is_path_style_even_under_a_shorter_endpoint() {
+        let a = addressing(&["s3.example.test", "example.test"], true);
+        assert_eq!(
+            resolve(&a, "s3.example.test", "/photos/k").as_deref(),
+            Some("photos")
+        );
+        assert_eq!(
+            resolve(&a, "S3.Example.Test.:9000", "/photos/k").as_deref(),
+            Some("photos")
+        );
+        assert_eq!(
+            resolve(&a, "photos.s3.example.test", "/k").as_deref(),
+            Some("photos")
+        );
+        assert_eq!(resolve(&a, "s3.example.test", "/"), None);
+        let a = addressing(&["aliyuncs.com", "oss-cn-hangzhou.aliyuncs.com"], true);
+        assert_eq!(
+            resolve(&a, "oss-cn-hangzhou.aliyuncs.com", "/photos/k").as_deref(),
+            Some("photos")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
 use crate::rule::Rule;
+use crate::PublicSuffix;
 use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::sync::Arc;
@@ -38,6 +39,15 @@ pub(crate) struct BucketCors {
 impl Policy {
     /// Parses and validates a plugin configuration (JSON).
     pub fn from_json(bytes: &[u8]) -> Result<Policy, ConfigErrors> {
+        Policy::from_json_checked(bytes, None)
+    }
+
+    /// [`Policy::from_json`], also refusing wildcard origins whose fixed
+    /// labels `public_suffix` calls a public suffix.
+    pub fn from_json_checked(
+        bytes: &[u8],
+        public_suffix: Option<PublicSuffix>,
+    ) -> Result<Policy, ConfigErrors> {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         let raw: Object<RawPolicy> = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             ConfigErrors(vec![ConfigError {
@@ -51,7 +61,7 @@ impl Policy {
                 kind: ErrorKind::TrailingCharacters(e.to_string()),
             }])
         })?;
-        Policy::try_from(raw.0)
+        compile(raw.0, public_suffix)
     }
 
     /// The number of configured buckets (not counting `default`).
@@ -85,6 +95,12 @@ impl TryFrom<RawPolicy> for Policy {
     type Error = ConfigErrors;
 
     fn try_from(raw: RawPolicy) -> Result<Self, ConfigErrors> {
+        compile(raw, None)
+    }
+}
+
+fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy, ConfigErrors> {
+    {
         let mut errors = Vec::new();
         for (i, e) in raw.endpoints.iter().enumerate() {
             if !is_endpoint(e) {
@@ -103,13 +119,13 @@ impl TryFrom<RawPolicy> for Policy {
                     kind: ErrorKind::BucketName,
                 });
             }
-            if let Some(c) = compile_cors(at, cors, &mut errors) {
+            if let Some(c) = compile_cors(at, cors, public_suffix, &mut errors) {
                 buckets.insert(name, Arc::new(c));
             }
         }
         let default = raw
             .default
-            .and_then(|cors| compile_cors(At::Default, cors, &mut errors))
+            .and_then(|cors| compile_cors(At::Default, cors, public_suffix, &mut errors))
             .map(Arc::new);
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
@@ -146,7 +162,12 @@ impl fmt::Display for At<'_> {
     }
 }
 
-fn compile_cors(at: At<'_>, cors: RawCors, errors: &mut Vec<ConfigError>) -> Option<BucketCors> {
+fn compile_cors(
+    at: At<'_>,
+    cors: RawCors,
+    public_suffix: Option<PublicSuffix>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<BucketCors> {
     let before = errors.len();
     if cors.rules.is_empty() || cors.rules.len() > MAX_RULES {
         errors.push(ConfigError {
@@ -158,7 +179,7 @@ fn compile_cors(at: At<'_>, cors: RawCors, errors: &mut Vec<ConfigError>) -> Opt
         .rules
         .into_iter()
         .enumerate()
-        .filter_map(|(i, Object(rule))| compile_rule(&at, i, rule, errors))
+        .filter_map(|(i, Object(rule))| compile_rule(&at, i, rule, public_suffix, errors))
         .collect();
     (errors.len() == before).then_some(BucketCors {
         rules,
@@ -171,6 +192,7 @@ fn compile_rule(
     cors: &At<'_>,
     index: usize,
     rule: RawRule,
+    public_suffix: Option<PublicSuffix>,
     errors: &mut Vec<ConfigError>,
 ) -> Option<Rule> {
     let before = errors.len();
@@ -187,7 +209,7 @@ fn compile_rule(
     }
     let mut patterns = Vec::with_capacity(rule.allowed_origin.len());
     for (i, o) in rule.allowed_origin.iter().enumerate() {
-        match parse_origin_pattern(o) {
+        match parse_origin_pattern(o, public_suffix) {
             Ok(p) => patterns.push(p),
             Err(e) => err(format!("AllowedOrigin[{i}] {o:?}"), ErrorKind::Origin(e)),
         }
@@ -218,11 +240,29 @@ fn compile_rule(
         }
     }
 
-    if let Some(age) = rule.max_age_seconds {
-        if !(0..=MAX_AGE_LIMIT).contains(&age) {
-            err(format!("MaxAgeSeconds {age}"), ErrorKind::MaxAge);
-        }
-    }
+    let max_age = rule
+        .max_age_seconds
+        .as_ref()
+        .and_then(|n| match n.as_i64() {
+            Some(age) if (0..=MAX_AGE_LIMIT).contains(&age) => Some(age),
+            Some(_) => {
+                err(format!("MaxAgeSeconds {n}"), ErrorKind::MaxAge);
+                None
+            }
+            None if n.as_u64().is_some() => {
+                err(format!("MaxAgeSeconds {n}"), ErrorKind::MaxAge);
+                None
+            }
+            // serde_json reads `-0` as the fraction -0.0.
+            None if n.as_f64() == Some(0.0) => {
+                err("MaxAgeSeconds -0".into(), ErrorKind::MaxAgeNegativeZero);
+                None
+            }
+            None => {
+                err(format!("MaxAgeSeconds {n}"), ErrorKind::MaxAgeNotWhole);
+                None
+            }
+        });
 
     if errors.len() != before {
         return None;
@@ -234,6 +274,6 @@ fn compile_rule(
         headers: HeaderMatcher::new(&rule.allowed_header),
         allow_methods: rule.allowed_method.join(", "),
         expose_headers: (!rule.expose_header.is_empty()).then(|| rule.expose_header.join(", ")),
-        max_age: rule.max_age_seconds.map(|a| a.to_string()),
+        max_age: max_age.map(|a| a.to_string()),
     })
 }

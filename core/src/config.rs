@@ -71,9 +71,10 @@ pub struct RawRule {
     pub allowed_header: Vec<String>,
     #[serde(rename = "ExposeHeader", alias = "ExposeHeaders", default)]
     pub expose_header: Vec<String>,
-    /// Signed so that a negative value is reported as out of range, not as a type error.
+    /// Any JSON number, so that a negative, fractional or `-0` value gets a
+    /// message of its own rather than a type error.
     #[serde(rename = "MaxAgeSeconds", default)]
-    pub max_age_seconds: Option<i64>,
+    pub max_age_seconds: Option<serde_json::Number>,
 }
 
 /// `unmatched_preflight`: OSS's 403, or forward to the upstream untouched.

@@ -40,6 +40,10 @@ pub enum ErrorKind {
     ExposeHeader,
     /// `MaxAgeSeconds` is out of range.
     MaxAge,
+    /// `MaxAgeSeconds` is a fraction or written with an exponent.
+    MaxAgeNotWhole,
+    /// `MaxAgeSeconds` is `-0`, which JSON parsers read as a fraction.
+    MaxAgeNegativeZero,
 }
 
 /// Why an `AllowedOrigin` entry is refused (spec §1).
@@ -58,8 +62,11 @@ pub enum OriginError {
     Port,
     /// The scheme's default port, written out (browsers never send it).
     DefaultPort(String),
-    /// A wildcard that reaches every host, or every host under one label.
-    TooBroad,
+    /// A port that browsers never send: a leading zero or above 65535.
+    UnmatchablePort,
+    /// A wildcard whose fixed labels name no domain: it reaches every host
+    /// (empty), or every name anyone can register under this public suffix.
+    TooBroad(String),
     SeveralStars,
 }
 
@@ -100,6 +107,14 @@ impl fmt::Display for ErrorKind {
             ErrorKind::MaxAge => {
                 write!(f, "is out of range 0 to {}", crate::compile::MAX_AGE_LIMIT)
             }
+            ErrorKind::MaxAgeNotWhole => write!(
+                f,
+                "is not a whole number of seconds; write one from 0 to {}",
+                crate::compile::MAX_AGE_LIMIT
+            ),
+            ErrorKind::MaxAgeNegativeZero => {
+                f.write_str("is -0, which JSON reads as a fraction, not a whole number; write 0")
+            }
         }
     }
 }
@@ -125,7 +140,11 @@ impl fmt::Display for OriginError {
                 f,
                 "has the default port, which browsers never send; write it without \":{port}\""
             ),
-            OriginError::TooBroad => f.write_str("would match every host, or every host under one label, and a matched origin is echoed with credentials allowed; write \"*\" to allow every origin without credentials"),
+            OriginError::UnmatchablePort => f.write_str(
+                "has a port that browsers never send (a leading zero, or above 65535), so it could never match",
+            ),
+            OriginError::TooBroad(reach) if reach.is_empty() => f.write_str("would match every host, and a matched origin is echoed with credentials allowed; write \"*\" to allow every origin without credentials"),
+            OriginError::TooBroad(reach) => write!(f, "would match hosts that anyone can register: the labels after the one holding \"*\" stop at the public suffix {reach:?} instead of naming a domain, and a matched origin is echoed with credentials allowed; name your domain (\"https://*.example.com\"), or write \"*\" to allow every origin without credentials"),
             OriginError::SeveralStars => {
                 f.write_str("has more than one \"*\"; at most one is allowed")
             }

@@ -34,6 +34,13 @@ pub use outcome::{Counter, Outcome, Refusal};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
 
+/// Whether a host name is a public suffix alone, one under which anyone can
+/// register a name (`co.uk`, `github.io`). The core has no list of its own:
+/// the Public Suffix List adds about 1 MB to the Wasm filter and 2 s to each
+/// VM's start, so the filter judges wildcards by shape only and the CLI
+/// passes the list to [`Policy::from_json_checked`] (docs/spec.md §1).
+pub type PublicSuffix = fn(&[u8]) -> bool;
+
 /// Response header names the filter owns on a configured bucket.
 pub mod names {
     pub const ACAO: &str = "access-control-allow-origin";

@@ -4,6 +4,7 @@
 
 use crate::error::OriginError;
 use crate::wildcard::Wildcard;
+use crate::PublicSuffix;
 use foldhash::{HashSet, HashSetExt};
 use std::borrow::Cow;
 
@@ -95,7 +96,10 @@ pub(crate) enum OriginPattern {
 }
 
 /// Validates one `AllowedOrigin` entry against the closed grammar of spec §1.
-pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, OriginError> {
+pub(crate) fn parse_origin_pattern(
+    s: &str,
+    public_suffix: Option<PublicSuffix>,
+) -> Result<OriginPattern, OriginError> {
     if s == "*" {
         return Ok(OriginPattern::Any);
     }
@@ -151,6 +155,17 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, OriginError
         if !ok {
             return Err(OriginError::Port);
         }
+        // Browsers serialize a port without leading zeros and never above
+        // 65535, so such a port could never match (spec §1).
+        let leading_zero = port.len() > 1 && port[0] == b'0';
+        let too_large = !port.contains(&b'*')
+            && std::str::from_utf8(port)
+                .ok()
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_none_or(|p| p > 65535);
+        if leading_zero || too_large {
+            return Err(OriginError::UnmatchablePort);
+        }
         if (scheme == "https" && port == b"443") || (scheme == "http" && port == b"80") {
             return Err(OriginError::DefaultPort(
                 String::from_utf8_lossy(port).into_owned(),
@@ -158,8 +173,8 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, OriginError
         }
     }
     if let Some(star) = host.iter().position(|&c| c == b'*') {
-        if !names_a_domain(&host[star + 1..]) {
-            return Err(OriginError::TooBroad);
+        if let Some(reach) = wildcard_reach(host, star, public_suffix) {
+            return Err(OriginError::TooBroad(reach));
         }
     }
     // Checked last so that a too-broad pattern such as `http*://*` is told to write `*`.
@@ -172,13 +187,27 @@ pub(crate) fn parse_origin_pattern(s: &str) -> Result<OriginPattern, OriginError
     })
 }
 
-/// Whether the literal host text after a `*` pins at least two labels
-/// (`.b.com`, `b.com`), so the wildcard cannot reach every host or every host
-/// under one label (`""`, `.com`, `com`).
-fn names_a_domain(after_star: &[u8]) -> bool {
-    let s = after_star.strip_prefix(b".").unwrap_or(after_star);
-    let labels: Vec<&[u8]> = s.split(|&c| c == b'.').collect();
-    labels.len() >= 2 && labels.iter().all(|l| !l.is_empty())
+/// Spec §1: the labels after the one holding the `*` must name a domain, so
+/// that the wildcard reaches only its owner's hosts. Returns what it would
+/// reach otherwise: `""` for every host, else the suffix its fixed labels
+/// stop at. Always refused: fewer than two fixed labels (`*example.com`
+/// stops at `com`). With `public_suffix` (the CLI passes the Public Suffix
+/// List), also fixed labels that are a public suffix alone (`*.co.uk`,
+/// `*.github.io`).
+fn wildcard_reach(host: &[u8], star: usize, public_suffix: Option<PublicSuffix>) -> Option<String> {
+    if host.first() == Some(&b'[') {
+        return Some(String::new());
+    }
+    let rest = &host[star + 1..];
+    let Some(dot) = rest.iter().position(|&c| c == b'.') else {
+        return Some(String::from_utf8_lossy(rest).into_owned());
+    };
+    let fixed = &rest[dot + 1..];
+    let labels = fixed.split(|&c| c == b'.');
+    let names_a_domain = labels.clone().count() >= 2
+        && labels.clone().all(|l| !l.is_empty())
+        && !public_suffix.is_some_and(|is_suffix| is_suffix(fixed));
+    (!names_a_domain).then(|| String::from_utf8_lossy(fixed).into_owned())
 }
 
 /// The compiled `AllowedOrigin` list of one rule.
@@ -238,7 +267,7 @@ mod tests {
     fn matcher(patterns: &[&str]) -> OriginMatcher {
         let p = patterns
             .iter()
-            .map(|s| parse_origin_pattern(s).unwrap())
+            .map(|s| parse_origin_pattern(s, None).unwrap())
             .collect();
         OriginMatcher::new(p)
     }
@@ -344,7 +373,7 @@ mod tests {
         assert_eq!(allows(&p, "http://:9090"), None);
         let p = ["http://a?c.com"];
         assert!(
-            parse_origin_pattern(p[0]).is_err(),
+            parse_origin_pattern(p[0], None).is_err(),
             "? is no host character"
         );
     }
@@ -387,6 +416,8 @@ mod tests {
             "http*://*",
             "https://*.com",
             "https://*com",
+            // Issue 9: the `*` label sits right under `com`: `evilb.com` matches.
+            "https://*b.com",
             "https://app.*",
             "https://a.*.com",
             "https://*:8080",
@@ -399,7 +430,7 @@ mod tests {
             "1https://a.com",
         ] {
             assert!(
-                parse_origin_pattern(bad).is_err(),
+                parse_origin_pattern(bad, None).is_err(),
                 "{bad:?} should be refused"
             );
         }
@@ -407,7 +438,7 @@ mod tests {
             "*",
             "https://www.a.com",
             "https://*.b.com",
-            "https://*b.com",
+            "https://*b.example.com",
             "http://localhost:*",
             "http://[::1]:8080",
             "http*://www.a.com",
@@ -415,7 +446,7 @@ mod tests {
             "HTTPS://A.COM",
         ] {
             assert!(
-                parse_origin_pattern(good).is_ok(),
+                parse_origin_pattern(good, None).is_ok(),
                 "{good:?} should be accepted"
             );
         }

@@ -74,9 +74,11 @@ impl ResponsePlan {
     }
 }
 
-/// The single `Vary` value that keeps every existing member and adds
-/// `Origin` once; `None` when nothing needs to change (`Origin` already
-/// listed, case-insensitively, or `Vary: *`). No upstream `Vary`, the common
+/// The single `Vary` value that keeps every existing member, in order, with
+/// `Origin` exactly once (spec §4.2): added when missing, repeats dropped
+/// (an upstream may send `Vary: Origin` twice, which Envoy joins as
+/// `Origin,Origin`). `None` when nothing needs to change: `Origin` listed
+/// once, case-insensitively, or `Vary: *`. No upstream `Vary`, the common
 /// case, costs no allocation.
 fn merged_vary(lines: &[&[u8]]) -> Option<Cow<'static, str>> {
     let members = || {
@@ -86,18 +88,34 @@ fn merged_vary(lines: &[&[u8]]) -> Option<Cow<'static, str>> {
             .map(|m| m.trim_ascii())
             .filter(|m| !m.is_empty())
     };
-    if members().any(|m| m == b"*" || m.eq_ignore_ascii_case(b"origin")) {
+    let is_origin = |m: &[u8]| m.eq_ignore_ascii_case(b"origin");
+    if members().any(|m| m == b"*") {
+        return None;
+    }
+    let origins = members().filter(|m| is_origin(m)).count();
+    if origins == 1 {
         return None;
     }
     if members().next().is_none() {
         return Some(Cow::Borrowed("Origin"));
     }
     let mut out = String::new();
+    let mut origin_written = false;
     for m in members() {
+        if is_origin(m) {
+            if origin_written {
+                continue;
+            }
+            origin_written = true;
+        }
         out.push_str(&String::from_utf8_lossy(m));
         out.push_str(", ");
     }
-    out.push_str("Origin");
+    if origin_written {
+        out.truncate(out.len() - 2);
+    } else {
+        out.push_str("Origin");
+    }
     Some(Cow::Owned(out))
 }
 
@@ -118,6 +136,17 @@ mod tests {
         );
         assert_eq!(merged_vary(&[b"accept-encoding, ORIGIN"]), None);
         assert_eq!(merged_vary(&[b"*"]), None);
+        // Issue 9: an upstream's repeated `Origin` is kept once, in place.
+        assert_eq!(merged_vary(&[b"Origin,Origin"]).as_deref(), Some("Origin"));
+        assert_eq!(
+            merged_vary(&[b"Origin", b"origin"]).as_deref(),
+            Some("Origin")
+        );
+        assert_eq!(
+            merged_vary(&[b"Accept-Encoding, ORIGIN", b"Origin, Accept"]).as_deref(),
+            Some("Accept-Encoding, ORIGIN, Accept")
+        );
+        assert_eq!(merged_vary(&[b"Origin, Origin, *"]), None);
         assert_eq!(merged_vary(&[b"Accept, *"]), None);
     }
 }

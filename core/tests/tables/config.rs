@@ -484,6 +484,32 @@ fn invalid_allowed_origins_are_refused() {
             r#"AllowedOrigin[0] "https://www.a.com:x""#,
             Port,
         ),
+        // Issue 9: browsers never send these ports, so the rule could never match.
+        (
+            "https://a.com:0443",
+            r#"AllowedOrigin[0] "https://a.com:0443""#,
+            UnmatchablePort,
+        ),
+        (
+            "http://a.com:00080",
+            r#"AllowedOrigin[0] "http://a.com:00080""#,
+            UnmatchablePort,
+        ),
+        (
+            "https://a.com:99999",
+            r#"AllowedOrigin[0] "https://a.com:99999""#,
+            UnmatchablePort,
+        ),
+        (
+            "https://a.com:65536",
+            r#"AllowedOrigin[0] "https://a.com:65536""#,
+            UnmatchablePort,
+        ),
+        (
+            "http://localhost:0*",
+            r#"AllowedOrigin[0] "http://localhost:0*""#,
+            UnmatchablePort,
+        ),
         (
             "https://[::1",
             r#"AllowedOrigin[0] "https://[::1""#,
@@ -518,35 +544,91 @@ fn invalid_allowed_origins_are_refused() {
 }
 
 /// Spec §1: a pattern other than `*` whose wildcard would match every host,
-/// or every host under one label (`https://*`, `http*://*`, `https://*.com`,
-/// `https://*com`), is refused and "the message says to write `*`".
+/// or hosts anyone can register (the labels after the one holding the `*`
+/// stop at a public suffix: `https://*.com`, `https://*example.com`), is
+/// refused, says what it would reach, and "the message says to write `*`".
 #[test]
 fn too_broad_origin_patterns_say_to_write_star() {
     let mut cases = Vec::new();
-    for (value, shown) in [
-        ("https://*", r#"AllowedOrigin[0] "https://*""#),
-        ("http*://*", r#"AllowedOrigin[0] "http*://*""#),
-        ("https://*.com", r#"AllowedOrigin[0] "https://*.com""#),
-        ("https://*com", r#"AllowedOrigin[0] "https://*com""#),
-        (
-            "https://*.io:8443",
-            r#"AllowedOrigin[0] "https://*.io:8443""#,
-        ),
+    for (value, reach) in [
+        ("https://*", ""),
+        ("http*://*", ""),
+        ("https://*.com", "com"),
+        ("https://*com", "com"),
+        ("https://*.io:8443", "io"),
+        // Issue 9: the `*` shares its label with letters, and that label sits
+        // directly under `com`: `evilexample.com` would match.
+        ("https://*example.com", "com"),
+        ("https://*b.com", "com"),
+        ("https://x*.com", "com"),
+        ("http://[::1*]", ""),
     ] {
         cases.push(bad_field(
             "AllowedOrigin",
             json!([value]),
-            shown,
-            origin(OriginError::TooBroad),
+            &format!("AllowedOrigin[0] {value:?}"),
+            origin(OriginError::TooBroad(reach.into())),
         ));
     }
     run_bad(cases);
-    assert!(
-        ErrorKind::Origin(OriginError::TooBroad)
-            .to_string()
-            .contains(r#"write "*""#),
-        "the message says to write *"
+    for reach in ["", "com"] {
+        let message = ErrorKind::Origin(OriginError::TooBroad(reach.into())).to_string();
+        assert!(message.contains(r#"write "*""#), "{message}");
+    }
+}
+
+/// Issue 9: wildcards whose fixed labels name a domain stay accepted.
+#[test]
+fn wildcards_under_a_named_domain_are_accepted() {
+    for value in [
+        "https://*.example.com",
+        "https://app-*.example.com",
+        "https://*b.example.com",
+        "https://*.co.uk",
+        "http://localhost:*",
+    ] {
+        let config = photos_rule("AllowedOrigin", json!([value]));
+        if let Err(e) = Policy::from_json(config.as_bytes()) {
+            panic!("{value} refused: {e}");
+        }
+    }
+}
+
+/// Spec §1: with a public-suffix judge (the CLI passes the Public Suffix
+/// List), fixed labels that are a public suffix alone are refused too, with
+/// the same kind and location; without one (the filter) they are accepted.
+#[test]
+fn a_public_suffix_judge_refuses_wildcards_that_stop_at_a_suffix() {
+    fn judge(host: &[u8]) -> bool {
+        matches!(host, b"co.uk" | b"github.io")
+    }
+    let config = photos_rule(
+        "AllowedOrigin",
+        json!([
+            "https://*.co.uk",
+            "https://*.a.co.uk",
+            "https://*.github.io"
+        ]),
     );
+    let errors = Policy::from_json_checked(config.as_bytes(), Some(judge)).unwrap_err();
+    let mut c = Cases::new();
+    check_all(
+        &mut c,
+        "judged wildcards",
+        &errors,
+        &[
+            (
+                ErrorKind::Origin(OriginError::TooBroad("co.uk".into())),
+                &[r#"bucket "photos" rule 0 AllowedOrigin[0] "https://*.co.uk""#],
+            ),
+            (
+                ErrorKind::Origin(OriginError::TooBroad("github.io".into())),
+                &[r#"AllowedOrigin[2] "https://*.github.io""#],
+            ),
+        ],
+    );
+    c.finish();
+    assert!(Policy::from_json(config.as_bytes()).is_ok());
 }
 
 #[test]
@@ -588,6 +670,19 @@ fn invalid_methods_headers_and_max_age_are_refused() {
         let kind = Want::Kind(ErrorKind::ExposeHeader);
         cases.push(bad_field("ExposeHeader", json!([value]), shown, kind));
     }
+    // Issue 9: `-0` is told to write 0, not "floating point -0.0".
+    cases.push(bad(
+        "MaxAgeSeconds -0 refused",
+        r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET"], "MaxAgeSeconds": -0}]}}}"#.into(),
+        Want::Kind(ErrorKind::MaxAgeNegativeZero),
+        &["bucket \"photos\"", "rule 0", "MaxAgeSeconds -0"],
+    ));
+    cases.push(bad_field(
+        "MaxAgeSeconds",
+        json!(18446744073709551615_u64),
+        "MaxAgeSeconds 18446744073709551615",
+        Want::Kind(ErrorKind::MaxAge),
+    ));
     for value in [-1, 2147483648_i64] {
         cases.push(bad_field(
             "MaxAgeSeconds",
@@ -637,7 +732,7 @@ fn invalid_rule_lists_buckets_endpoints_and_default_are_refused() {
             photos(vec![
                 json!({"AllowedOrigins": ["https://*"], "AllowedMethods": ["GET"]}),
             ]),
-            origin(OriginError::TooBroad),
+            origin(OriginError::TooBroad(String::new())),
             &["bucket \"photos\"", "rule 0", r#""https://*""#],
         ),
         bad(
@@ -727,8 +822,8 @@ fn malformed_json_unknown_fields_and_wrong_types_are_refused() {
         bad(
             "MaxAgeSeconds as a float",
             photos_rule("MaxAgeSeconds", json!(1.5)),
-            Want::Shape("1.5"),
-            &["bucket \"photos\"", "rule 0", "MaxAgeSeconds"],
+            Want::Kind(ErrorKind::MaxAgeNotWhole),
+            &["bucket \"photos\"", "rule 0", "MaxAgeSeconds 1.5"],
         ),
         bad(
             "AllowedOrigin as a string, not a list",
@@ -925,7 +1020,7 @@ fn several_errors_are_all_reported_at_once() {
                 &[
                     (null(), &[at, r#"AllowedOrigin[0] "null""#]),
                     (
-                        ErrorKind::Origin(OriginError::TooBroad),
+                        ErrorKind::Origin(OriginError::TooBroad(String::new())),
                         &[at, r#"AllowedOrigin[1] "https://*""#],
                     ),
                     (ErrorKind::Method, &[at, r#"AllowedMethod[0] "get""#]),
