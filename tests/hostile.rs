@@ -21,11 +21,16 @@
 //!   separate lines: Envoy joins them into one value with `,` (they are inline headers in its
 //!   header map) before the filter reads them.
 
-#[path = "hostile/support.rs"]
-mod support;
+#[path = "hostile/config.rs"]
+mod config;
 
 use std::time::Duration;
-use support::*;
+
+use bucket_cors_testkit::case::{case, PS, WWW};
+use bucket_cors_testkit::spec::names::*;
+use bucket_cors_testkit::spec::*;
+use bucket_cors_testkit::RawRequest;
+use config::*;
 
 /// `https://` + `a`... + `.example.org`, exactly `len` bytes (matches `https://*.example.org`
 /// when short enough).
@@ -52,7 +57,7 @@ fn long_and_non_utf8_origins() {
             "5: the rule * matches every Origin value",
             preflight(PS, "/public/k", &o8k),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "8 KiB origin, listed patterns: preflight refused",
@@ -73,7 +78,7 @@ fn long_and_non_utf8_origins() {
             get(PS, "/public/k", &o8k),
         )
         .status(404)
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .vary_origin(),
         photos(
             case(
@@ -102,7 +107,7 @@ fn long_and_non_utf8_origins() {
             "5: * matches every Origin value; ACAO is *, never the raw bytes",
             preflight(PS, "/public/k", &o_high),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "origin of bytes 0x80-0xFF only, * rule: GET gets *",
@@ -110,7 +115,7 @@ fn long_and_non_utf8_origins() {
             get(PS, "/public/k", &high),
         )
         .status(404)
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .vary_origin(),
         case(
             "origin with bytes 0x80-0xFF: GET forwarded without ACAO",
@@ -131,7 +136,7 @@ fn long_and_non_utf8_origins() {
             "5",
             preflight(PS, "/public/k", "https://a\tb.example.org"),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "origin with a tab inside, listed patterns: refused",
@@ -161,7 +166,7 @@ fn long_and_non_utf8_origins() {
         )
         .envoy_refuses(431),
     ];
-    Bench::start("origins").run(cases);
+    bench("origins").run(cases);
 }
 
 /// Access-Control-Request-Headers and -Method: non-UTF-8, 10,000 items, many lines (spec 3.3,
@@ -262,7 +267,7 @@ fn hostile_request_headers() {
         case(
             "ACRM with byte 0xFF: refused",
             "3.4: ACRM equals one AllowedMethod, case-sensitive",
-            Req::new("OPTIONS", PS, "/photos/k")
+            RawRequest::new("OPTIONS", PS, "/photos/k")
                 .header("Origin", WWW)
                 .header("Access-Control-Request-Method", b"GET\xff")
                 .header("x-request-id", "rid-acrm"),
@@ -277,14 +282,14 @@ fn hostile_request_headers() {
         )
         .preflight_403(MSG_NOT_ALLOWED, "rid-acrm2", PS),
     ];
-    Bench::start("request-headers").run(cases);
+    bench("request-headers").run(cases);
 }
 
 /// Several Origin lines on a bucket whose rule lists origins: no rule matches (README:
 /// "Several Origin lines match no rule"; each line alone would be allowed here).
 #[test]
 fn several_origin_lines() {
-    let two = |r: Req| r.header("Origin", WWW);
+    let two = |r: RawRequest| r.header("Origin", WWW);
     let cases = vec![
         case(
             "two identical Origin lines: preflight refused",
@@ -321,7 +326,7 @@ fn several_origin_lines() {
         .status(404)
         .vary_origin(),
     ];
-    Bench::start("origin-lines").run(cases);
+    bench("origin-lines").run(cases);
 }
 
 /// Several Origin lines on a bucket whose rule is `*`. The spec answer is the same as above:
@@ -336,7 +341,7 @@ fn several_origin_lines() {
 /// (a serialized origin never contains a comma).
 #[test]
 fn several_origin_lines_with_a_star_rule() {
-    let two = |r: Req| r.header("Origin", "https://a.example.net");
+    let two = |r: RawRequest| r.header("Origin", "https://a.example.net");
     let cases = vec![
         case(
             "* rule, two Origin lines: preflight refused",
@@ -365,7 +370,7 @@ fn several_origin_lines_with_a_star_rule() {
         .status(404)
         .vary_origin(),
     ];
-    Bench::start("origin-lines-star").run(cases);
+    bench("origin-lines-star").run(cases);
 }
 
 /// Percent-encoded, dotted and non-ASCII paths (spec 1 `path_style`: the first segment,
@@ -504,7 +509,7 @@ fn percent_encoded_and_dotted_paths() {
         )
         .preflight_ok(),
     ];
-    Bench::start("paths").run(cases);
+    bench("paths").run(cases);
 }
 
 /// Hosts with odd characters (spec 1 `endpoints`: port removed, lower-cased, a trailing dot
@@ -636,13 +641,13 @@ fn odd_hosts() {
         case(
             "no Host: Envoy refuses",
             "Envoy HCM (HTTP/1.1 requires Host)",
-            Req::without_host("OPTIONS", "/photos/k")
+            RawRequest::without_host("OPTIONS", "/photos/k")
                 .header("Origin", WWW)
                 .header("Access-Control-Request-Method", "GET"),
         )
         .envoy_refuses(400),
     ];
-    Bench::start("hosts").run(cases);
+    bench("hosts").run(cases);
 }
 
 /// An empty Origin counts as absent; `null` matches only `*` (spec 5).
@@ -676,7 +681,7 @@ fn empty_and_null_origins() {
             "5: * matches null",
             preflight(PS, "/public/k", "null"),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "null origin, exact rule: preflight refused",
@@ -690,7 +695,7 @@ fn empty_and_null_origins() {
             get(PS, "/public/k", "null"),
         )
         .status(404)
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .vary_origin(),
         case(
             "null origin, exact rule: GET without ACAO",
@@ -700,5 +705,5 @@ fn empty_and_null_origins() {
         .status(404)
         .vary_origin(),
     ];
-    Bench::start("empty-null").run(cases);
+    bench("empty-null").run(cases);
 }
