@@ -388,17 +388,21 @@ fn actual_requests() {
         .vary_exact("*"),
     ];
     b.run(cases);
-    // The PUT reached the store with its body.
-    assert_eq!(
-        b.store.get_object("photos", "new.txt").as_deref(),
-        Some(&b"fresh"[..]),
-        "PUT body stored upstream"
-    );
-    assert_eq!(
-        b.store.get_object("photos", "chunked.txt").as_deref(),
-        Some(&b"hello"[..]),
-        "chunked PUT body stored upstream"
-    );
+    // The PUTs reached the store with their bodies (when `CASE` ran them).
+    if selected("PUT allowed") {
+        assert_eq!(
+            b.store.get_object("photos", "new.txt").as_deref(),
+            Some(&b"fresh"[..]),
+            "PUT body stored upstream"
+        );
+    }
+    if selected("chunked PUT body") {
+        assert_eq!(
+            b.store.get_object("photos", "chunked.txt").as_deref(),
+            Some(&b"hello"[..]),
+            "chunked PUT body stored upstream"
+        );
+    }
 }
 
 /// Local replies and forwarded requests alternate on one keep-alive connection: the filter's
