@@ -24,11 +24,16 @@
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "hostile/support.rs"]
-mod support;
+#[path = "hostile/config.rs"]
+mod config;
 
 use std::time::Duration;
-use support::*;
+
+use bucket_cors_testkit::case::{case, PS, WWW};
+use bucket_cors_testkit::spec::names::*;
+use bucket_cors_testkit::spec::*;
+use bucket_cors_testkit::RawRequest;
+use config::*;
 
 /// `https://` + `a`... + `.example.org`, exactly `len` bytes (matches `https://*.example.org`
 /// when short enough).
@@ -55,7 +60,7 @@ fn long_and_non_utf8_origins() {
             "5: the rule * matches every Origin value",
             preflight(PS, "/public/k", &o8k),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "8 KiB origin, listed patterns: preflight refused",
@@ -76,7 +81,7 @@ fn long_and_non_utf8_origins() {
             get(PS, "/public/k", &o8k),
         )
         .status(404)
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .vary_origin(),
         photos(
             case(
@@ -105,7 +110,7 @@ fn long_and_non_utf8_origins() {
             "5: * matches every Origin value; ACAO is *, never the raw bytes",
             preflight(PS, "/public/k", &o_high),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "origin of bytes 0x80-0xFF only, * rule: GET gets *",
@@ -113,7 +118,7 @@ fn long_and_non_utf8_origins() {
             get(PS, "/public/k", &high),
         )
         .status(404)
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .vary_origin(),
         case(
             "origin with bytes 0x80-0xFF: GET forwarded without ACAO",
@@ -134,7 +139,7 @@ fn long_and_non_utf8_origins() {
             "5",
             preflight(PS, "/public/k", "https://a\tb.example.org"),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "origin with a tab inside, listed patterns: refused",
@@ -164,7 +169,7 @@ fn long_and_non_utf8_origins() {
         )
         .envoy_refuses(431),
     ];
-    Bench::start("origins").run(cases);
+    bench("origins").run(cases);
 }
 
 /// Access-Control-Request-Headers and -Method: non-UTF-8, 10,000 items, many lines (spec 3.3,
@@ -265,7 +270,7 @@ fn hostile_request_headers() {
         case(
             "ACRM with byte 0xFF: refused",
             "3.4: ACRM equals one AllowedMethod, case-sensitive",
-            Req::new("OPTIONS", PS, "/photos/k")
+            RawRequest::new("OPTIONS", PS, "/photos/k")
                 .header("Origin", WWW)
                 .header("Access-Control-Request-Method", b"GET\xff")
                 .header("x-request-id", "rid-acrm"),
@@ -280,14 +285,14 @@ fn hostile_request_headers() {
         )
         .preflight_403(MSG_NOT_ALLOWED, "rid-acrm2", PS),
     ];
-    Bench::start("request-headers").run(cases);
+    bench("request-headers").run(cases);
 }
 
 /// Several Origin lines on a bucket whose rule lists origins: no rule matches (README:
 /// "Several Origin lines match no rule"; each line alone would be allowed here).
 #[test]
 fn several_origin_lines() {
-    let two = |r: Req| r.header("Origin", WWW);
+    let two = |r: RawRequest| r.header("Origin", WWW);
     let cases = vec![
         case(
             "two identical Origin lines: preflight refused",
@@ -324,7 +329,7 @@ fn several_origin_lines() {
         .status(404)
         .vary_origin(),
     ];
-    Bench::start("origin-lines").run(cases);
+    bench("origin-lines").run(cases);
 }
 
 /// Several Origin lines on a bucket whose rule is `*`. The spec answer is the same as above:
@@ -339,7 +344,7 @@ fn several_origin_lines() {
 /// (a serialized origin never contains a comma).
 #[test]
 fn several_origin_lines_with_a_star_rule() {
-    let two = |r: Req| r.header("Origin", "https://a.example.net");
+    let two = |r: RawRequest| r.header("Origin", "https://a.example.net");
     let cases = vec![
         case(
             "* rule, two Origin lines: preflight refused",
@@ -368,7 +373,7 @@ fn several_origin_lines_with_a_star_rule() {
         .status(404)
         .vary_origin(),
     ];
-    Bench::start("origin-lines-star").run(cases);
+    bench("origin-lines-star").run(cases);
 }
 
 /// Percent-encoded, dotted and non-ASCII paths (spec 1 `path_style`: the first segment,
@@ -507,7 +512,7 @@ fn percent_encoded_and_dotted_paths() {
         )
         .preflight_ok(),
     ];
-    Bench::start("paths").run(cases);
+    bench("paths").run(cases);
 }
 
 /// Hosts with odd characters (spec 1 `endpoints`: port removed, lower-cased, a trailing dot
@@ -639,13 +644,13 @@ fn odd_hosts() {
         case(
             "no Host: Envoy refuses",
             "Envoy HCM (HTTP/1.1 requires Host)",
-            Req::without_host("OPTIONS", "/photos/k")
+            RawRequest::without_host("OPTIONS", "/photos/k")
                 .header("Origin", WWW)
                 .header("Access-Control-Request-Method", "GET"),
         )
         .envoy_refuses(400),
     ];
-    Bench::start("hosts").run(cases);
+    bench("hosts").run(cases);
 }
 
 /// An empty Origin counts as absent; `null` matches only `*` (spec 5).
@@ -679,7 +684,7 @@ fn empty_and_null_origins() {
             "5: * matches null",
             preflight(PS, "/public/k", "null"),
         )
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .preflight_ok(),
         case(
             "null origin, exact rule: preflight refused",
@@ -693,7 +698,7 @@ fn empty_and_null_origins() {
             get(PS, "/public/k", "null"),
         )
         .status(404)
-        .star("GET, HEAD")
+        .star("GET, HEAD", None, None)
         .vary_origin(),
         case(
             "null origin, exact rule: GET without ACAO",
@@ -703,5 +708,5 @@ fn empty_and_null_origins() {
         .status(404)
         .vary_origin(),
     ];
-    Bench::start("empty-null").run(cases);
+    bench("empty-null").run(cases);
 }

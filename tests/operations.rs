@@ -18,10 +18,12 @@ mod support;
 
 use std::time::Duration;
 
+use bucket_cors_testkit::case::{select, CASE_HEADER, PS, WWW};
+use bucket_cors_testkit::spec::counters;
+use bucket_cors_testkit::spec::names::*;
+use bucket_cors_testkit::spec::PREFLIGHT_VARY;
 use bucket_cors_testkit::{send, Conn, EnvoyOptions, RawRequest, Response};
 use support::*;
-
-const WWW: &str = "https://www.example.com";
 
 /// Two buckets with rules, `nocors` without; preflights of unconfigured buckets are refused.
 const METRICS_CONFIG: &str = r#"{
@@ -58,7 +60,7 @@ fn step(name: &'static str, req: RawRequest, status: u16, counter: Option<Counte
 
 /// Each counter gets a different number of requests, so that two swapped counters show.
 fn metrics_steps() -> Vec<Step> {
-    use Counter::*;
+    use bucket_cors_testkit::spec::counters::*;
     let pf = preflight;
     vec![
         // preflight.allowed: 5
@@ -66,177 +68,177 @@ fn metrics_steps() -> Vec<Step> {
             "allowed GET",
             pf("/photos/k", WWW, "GET"),
             200,
-            Some(PreflightAllowed),
+            Some(PREFLIGHT_ALLOWED),
         ),
         step(
             "allowed PUT with a header",
             pf("/photos/k", WWW, "PUT").header("Access-Control-Request-Headers", "Content-Type"),
             200,
-            Some(PreflightAllowed),
+            Some(PREFLIGHT_ALLOWED),
         ),
         step(
             "allowed by the 2nd rule",
             pf("/photos/k", "https://x.b.com", "GET"),
             200,
-            Some(PreflightAllowed),
+            Some(PREFLIGHT_ALLOWED),
         ),
         step(
             "allowed, deeper subdomain",
             pf("/photos/k", "https://x.y.b.com", "GET"),
             200,
-            Some(PreflightAllowed),
+            Some(PREFLIGHT_ALLOWED),
         ),
         step(
             "allowed by *",
             pf("/public/k", "https://any.org", "GET"),
             200,
-            Some(PreflightAllowed),
+            Some(PREFLIGHT_ALLOWED),
         ),
         // preflight.refused.no_configuration: 1
         step(
             "bucket without configuration",
             pf("/nocors/k", WWW, "GET"),
             403,
-            Some(RefusedNoConfiguration),
+            Some(PREFLIGHT_REFUSED_NO_CONFIGURATION),
         ),
         // preflight.refused.origin: 2
         step(
             "origin refused",
             pf("/photos/k", "https://evil.example", "GET"),
             403,
-            Some(RefusedOrigin),
+            Some(PREFLIGHT_REFUSED_ORIGIN),
         ),
         step(
             "two Origin lines",
             pf("/photos/k", WWW, "GET").header("Origin", "https://x.b.com"),
             403,
-            Some(RefusedOrigin),
+            Some(PREFLIGHT_REFUSED_ORIGIN),
         ),
         // preflight.refused.method: 3
         step(
             "method refused",
             pf("/photos/k", WWW, "DELETE"),
             403,
-            Some(RefusedMethod),
+            Some(PREFLIGHT_REFUSED_METHOD),
         ),
         step(
             "method is case-sensitive",
             pf("/photos/k", WWW, "get"),
             403,
-            Some(RefusedMethod),
+            Some(PREFLIGHT_REFUSED_METHOD),
         ),
         step(
             "method refused by the 2nd rule",
             pf("/photos/k", "https://x.b.com", "PUT"),
             403,
-            Some(RefusedMethod),
+            Some(PREFLIGHT_REFUSED_METHOD),
         ),
         // preflight.refused.header: 4
         step(
             "header refused",
             pf("/photos/k", WWW, "PUT").header("Access-Control-Request-Headers", "x-forbidden"),
             403,
-            Some(RefusedHeader),
+            Some(PREFLIGHT_REFUSED_HEADER),
         ),
         step(
             "one of two headers refused",
             pf("/photos/k", WWW, "GET")
                 .header("Access-Control-Request-Headers", "content-type, x-other"),
             403,
-            Some(RefusedHeader),
+            Some(PREFLIGHT_REFUSED_HEADER),
         ),
         step(
             "2nd rule allows no header",
             pf("/photos/k", "https://x.b.com", "GET")
                 .header("Access-Control-Request-Headers", "content-type"),
             403,
-            Some(RefusedHeader),
+            Some(PREFLIGHT_REFUSED_HEADER),
         ),
         step(
             "malformed header list",
             pf("/photos/k", WWW, "GET").header("Access-Control-Request-Headers", "bad header"),
             403,
-            Some(RefusedHeader),
+            Some(PREFLIGHT_REFUSED_HEADER),
         ),
         // actual.matched: 6
         step(
             "GET matched",
             actual("GET", "/photos/obj", Some(WWW)),
             200,
-            Some(ActualMatched),
+            Some(ACTUAL_MATCHED),
         ),
         step(
             "PUT matched",
             actual("PUT", "/photos/new", Some(WWW)).body("data"),
             200,
-            Some(ActualMatched),
+            Some(ACTUAL_MATCHED),
         ),
         step(
             "GET matched by the 2nd rule",
             actual("GET", "/photos/obj", Some("https://x.b.com")),
             200,
-            Some(ActualMatched),
+            Some(ACTUAL_MATCHED),
         ),
         step(
             "GET matched by *",
             actual("GET", "/public/obj", Some("https://any.org")),
             404,
-            Some(ActualMatched),
+            Some(ACTUAL_MATCHED),
         ),
         step(
             "GET matched, upstream 404",
             actual("GET", "/photos/missing", Some(WWW)),
             404,
-            Some(ActualMatched),
+            Some(ACTUAL_MATCHED),
         ),
         step(
             "GET matched, upstream 500",
             actual("GET", "/photos/obj", Some(WWW)).header("x-objstore-status", "500"),
             500,
-            Some(ActualMatched),
+            Some(ACTUAL_MATCHED),
         ),
         // actual.unmatched: 7
         step(
             "GET origin unmatched",
             actual("GET", "/photos/obj", Some("https://evil.example")),
             200,
-            Some(ActualUnmatched),
+            Some(ACTUAL_UNMATCHED),
         ),
         step(
             "HEAD method unmatched",
             actual("HEAD", "/photos/obj", Some(WWW)),
             200,
-            Some(ActualUnmatched),
+            Some(ACTUAL_UNMATCHED),
         ),
         step(
             "DELETE method unmatched",
             actual("DELETE", "/photos/gone", Some(WWW)),
             204,
-            Some(ActualUnmatched),
+            Some(ACTUAL_UNMATCHED),
         ),
         step(
             "POST by the 2nd rule's origin",
             actual("POST", "/photos/p", Some("https://x.b.com")),
             200,
-            Some(ActualUnmatched),
+            Some(ACTUAL_UNMATCHED),
         ),
         step(
             "Origin null",
             actual("GET", "/photos/obj", Some("null")),
             200,
-            Some(ActualUnmatched),
+            Some(ACTUAL_UNMATCHED),
         ),
         step(
             "two Origin lines on a GET",
             actual("GET", "/photos/obj", Some(WWW)).header("Origin", "https://x.b.com"),
             200,
-            Some(ActualUnmatched),
+            Some(ACTUAL_UNMATCHED),
         ),
         step(
             "OPTIONS without Access-Control-Request-Method (not a preflight)",
             actual("OPTIONS", "/photos/obj", Some(WWW)),
             200,
-            Some(ActualUnmatched),
+            Some(ACTUAL_UNMATCHED),
         ),
         // no counter
         step(
@@ -303,13 +305,18 @@ fn run_steps(
 fn metrics_count_each_outcome_in_stats() {
     let (store, envoy) = start("metrics", METRICS_CONFIG, &EnvoyOptions::default());
     store.put_object("photos", "obj", b"hello");
-    let steps = metrics_steps();
+    let all = metrics_steps();
+    let total = all.len();
+    let steps = select(all, |s| s.name);
     let per_round = expected_counts(&steps);
-    assert_eq!(
-        per_round.0,
-        [5, 1, 2, 3, 4, 6, 7, 0],
-        "the table gives each counter its own count"
-    );
+    // Only the whole table gives each counter its own count (`CASE` may pick a few steps).
+    if steps.len() == total {
+        assert_eq!(
+            per_round.0,
+            [5, 1, 2, 3, 4, 6, 7, 0],
+            "the table gives each counter its own count"
+        );
+    }
 
     // Nothing counted before the first request; a valid configuration is not counted.
     expect_counters(&envoy, &Counts::default(), "before any request");
@@ -364,7 +371,7 @@ fn metrics_forwarded_preflight_is_not_refused() {
         "only the forwarded preflight reached the upstream"
     );
     let mut want = Counts::default();
-    want.add(Counter::PreflightAllowed, 1);
+    want.add(counters::PREFLIGHT_ALLOWED, 1);
     expect_counters(&envoy, &want, "forwarded preflight");
 }
 
@@ -414,7 +421,7 @@ struct ReportCase {
 }
 
 fn report_cases() -> Vec<ReportCase> {
-    use Counter::*;
+    use bucket_cors_testkit::spec::counters::*;
     let all = || UPSTREAM_ALL.to_vec();
     vec![
         ReportCase {
@@ -425,7 +432,7 @@ fn report_cases() -> Vec<ReportCase> {
             status: 200,
             upstream_acx: all(),
             vary: vec![],
-            counter: Some(PreflightAllowed),
+            counter: Some(PREFLIGHT_ALLOWED),
             logged: "OPTIONS /legacy/allowed from https://www.example.com: PreflightAllowed",
         },
         ReportCase {
@@ -434,7 +441,7 @@ fn report_cases() -> Vec<ReportCase> {
             status: 200,
             upstream_acx: vec![],
             vary: vec![],
-            counter: Some(RefusedOrigin),
+            counter: Some(PREFLIGHT_REFUSED_ORIGIN),
             logged: "OPTIONS /legacy/origin from https://evil.example: PreflightRefused(Origin)",
         },
         ReportCase {
@@ -443,7 +450,7 @@ fn report_cases() -> Vec<ReportCase> {
             status: 200,
             upstream_acx: UPSTREAM_ALL[..3].to_vec(),
             vary: vec![],
-            counter: Some(RefusedMethod),
+            counter: Some(PREFLIGHT_REFUSED_METHOD),
             logged: "OPTIONS /legacy/method from https://www.example.com: PreflightRefused(Method)",
         },
         ReportCase {
@@ -454,7 +461,7 @@ fn report_cases() -> Vec<ReportCase> {
             status: 200,
             upstream_acx: vec![],
             vary: vec!["Accept-Encoding"],
-            counter: Some(RefusedHeader),
+            counter: Some(PREFLIGHT_REFUSED_HEADER),
             logged: "OPTIONS /legacy/header from https://www.example.com: PreflightRefused(Header)",
         },
         ReportCase {
@@ -463,7 +470,7 @@ fn report_cases() -> Vec<ReportCase> {
             status: 200,
             upstream_acx: all(),
             vary: vec![],
-            counter: Some(ActualMatched),
+            counter: Some(ACTUAL_MATCHED),
             logged: "GET /legacy/obj from https://www.example.com: ActualMatched",
         },
         ReportCase {
@@ -474,7 +481,7 @@ fn report_cases() -> Vec<ReportCase> {
             status: 200,
             upstream_acx: UPSTREAM_ALL[..3].to_vec(),
             vary: vec!["Accept-Encoding"],
-            counter: Some(ActualUnmatched),
+            counter: Some(ACTUAL_UNMATCHED),
             logged: "GET /legacy/obj?x=1 from https://evil.example: ActualUnmatched",
         },
         ReportCase {
@@ -494,13 +501,11 @@ fn report_cases() -> Vec<ReportCase> {
             status: 500,
             upstream_acx: all(),
             vary: vec![],
-            counter: Some(ActualMatched),
+            counter: Some(ACTUAL_MATCHED),
             logged: "PUT /legacy/new from https://www.example.com: ActualMatched",
         },
     ]
 }
-
-const CASE_HEADER: &str = "x-operations-case";
 
 /// Headers Envoy itself adds to every request it forwards (with or without the filter).
 const ENVOY_ADDS: [&str; 4] = [
@@ -533,13 +538,16 @@ fn run_report_cases(
     envoy: &bucket_cors_testkit::Envoy,
 ) -> Vec<String> {
     let mut failures = Vec::new();
-    for c in report_cases() {
+    for c in select(report_cases(), |c| c.name) {
         let req = c.req.clone().header(CASE_HEADER, c.name);
         let mut control = c
             .req
             .clone()
-            .header(CASE_HEADER, &format!("{} (control)", c.name));
-        control.target = control.target.replacen("/legacy/", "/nocors/", 1);
+            .header(CASE_HEADER, format!("{} (control)", c.name));
+        control.target = control
+            .target_str()
+            .replacen("/legacy/", "/nocors/", 1)
+            .into_bytes();
         let mut problems = Vec::new();
         let (resp, control) = match (send(envoy.addr(), &req), send(envoy.addr(), &control)) {
             (Ok(r), Ok(c)) => (r, c),
@@ -591,7 +599,12 @@ fn run_report_cases(
                 let sent: Vec<(String, String)> = req
                     .headers
                     .iter()
-                    .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                    .map(|(n, v)| {
+                        (
+                            n.to_ascii_lowercase(),
+                            String::from_utf8_lossy(v).into_owned(),
+                        )
+                    })
                     .collect();
                 let got: Vec<(String, String)> = up
                     .headers
@@ -599,10 +612,14 @@ fn run_report_cases(
                     .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
                     .filter(|(n, _)| !ENVOY_ADDS.contains(&n.as_str()))
                     .collect();
-                if up.method != req.method || up.target != req.target || got != sent {
+                if up.method != req.method || up.target != req.target_str() || got != sent {
                     problems.push(format!(
                         "upstream got {} {} {:?}\n    want it untouched: {} {} {sent:?}",
-                        up.method, up.target, up.headers, req.method, req.target
+                        up.method,
+                        up.target,
+                        up.headers,
+                        req.method,
+                        req.target_str()
                     ));
                 }
             }
@@ -674,16 +691,16 @@ fn report_only_mode_forwards_counts_and_logs() {
 
     // Counted as if enforced (+1 allowed preflight for the control).
     let mut want = Counts::default();
-    for c in report_cases() {
+    for c in select(report_cases(), |c| c.name) {
         if let Some(counter) = c.counter {
             want.add(counter, 1);
         }
     }
-    want.add(Counter::PreflightAllowed, 1);
+    want.add(counters::PREFLIGHT_ALLOWED, 1);
     expect_counters(&envoy, &want, "report-only");
 
     // One debug line per decision of the report-only bucket, none for the enforced one.
-    let cases = report_cases();
+    let cases = select(report_cases(), |c| c.name);
     let lines = wait_log_lines(
         &envoy,
         "for every report-only decision",
@@ -736,7 +753,7 @@ fn report_only_mode_is_quiet_at_info_level() {
     let failures = run_report_cases(&store, &envoy);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let mut want = Counts::default();
-    for c in report_cases() {
+    for c in select(report_cases(), |c| c.name) {
         if let Some(counter) = c.counter {
             want.add(counter, 1);
         }

@@ -20,9 +20,7 @@
 use crate::check::describe_errors;
 use crate::policy;
 use crate::{input, Report};
-use bucket_cors_core::{
-    Action, Explanation, HeaderOp, LocalReply, Outcome, Policy, Request, Source,
-};
+use bucket_cors_core::{Action, Explanation, HeaderOp, LocalReply, Outcome, Request, Source};
 use std::fmt::Write;
 
 pub fn run(

@@ -20,7 +20,6 @@ use crate::check::describe_errors;
 use crate::ordered::Json;
 use crate::policy;
 use crate::{input, Report};
-use bucket_cors_core::Policy;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::{Deserialize, Serialize};

@@ -12,13 +12,14 @@ use crate::http::{self, Framing};
 /// Timeout for connect, each read and each write.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A request to send byte for byte.
+/// A request to send byte for byte. Target and header values are bytes, so a test can send
+/// what no well-behaved client would (non-UTF-8, control bytes).
 #[derive(Debug, Clone)]
 pub struct RawRequest {
     pub method: String,
-    pub target: String,
+    pub target: Vec<u8>,
     /// Header lines in order, written as given. `Host` is not added: put it here.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(String, Vec<u8>)>,
     pub body: Vec<u8>,
     /// Add `Content-Length` when the body is not empty and no Content-Length/Transfer-Encoding
     /// header is given (default true).
@@ -27,19 +28,24 @@ pub struct RawRequest {
 
 impl RawRequest {
     /// A request with a `Host` header.
-    pub fn new(method: &str, host: &str, target: &str) -> RawRequest {
+    pub fn new(method: &str, host: impl AsRef<[u8]>, target: impl AsRef<[u8]>) -> RawRequest {
+        RawRequest::without_host(method, target).header("Host", host)
+    }
+
+    /// A request without any `Host` line.
+    pub fn without_host(method: &str, target: impl AsRef<[u8]>) -> RawRequest {
         RawRequest {
             method: method.into(),
-            target: target.into(),
-            headers: vec![("Host".into(), host.into())],
+            target: target.as_ref().to_vec(),
+            headers: Vec::new(),
             body: Vec::new(),
             auto_content_length: true,
         }
     }
 
     /// Appends a header line (repeat the call for repeated headers).
-    pub fn header(mut self, name: &str, value: &str) -> RawRequest {
-        self.headers.push((name.into(), value.into()));
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> RawRequest {
+        self.headers.push((name.into(), value.as_ref().to_vec()));
         self
     }
 
@@ -48,22 +54,42 @@ impl RawRequest {
         self
     }
 
+    /// The target as text (bytes that are not UTF-8 replaced), as the upstream log shows it.
+    pub fn target_str(&self) -> String {
+        String::from_utf8_lossy(&self.target).into_owned()
+    }
+
+    /// Every value sent under this name (case-insensitive), as text, in order.
+    pub fn header_all(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
     /// The exact bytes that [`send`] writes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
+        let mut out = Vec::new();
+        out.extend_from_slice(self.method.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(&self.target);
+        out.extend_from_slice(b" HTTP/1.1\r\n");
         for (n, v) in &self.headers {
-            out += &format!("{n}: {v}\r\n");
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(v);
+            out.extend_from_slice(b"\r\n");
         }
         let framed = self.headers.iter().any(|(n, _)| {
             n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
         });
         if self.auto_content_length && !framed && !self.body.is_empty() {
-            out += &format!("Content-Length: {}\r\n", self.body.len());
+            out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
         }
-        out += "\r\n";
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&self.body);
-        bytes
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&self.body);
+        out
     }
 }
 

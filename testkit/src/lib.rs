@@ -1,21 +1,29 @@
-//! Test harness of bucket-cors, std only.
+//! Test harness of bucket-cors, std only (plus the spec's vocabulary, `bucket_cors_spec`).
 //!
 //! - [`objstore`]: a real HTTP/1.1 upstream that behaves like a tiny in-memory object store and
 //!   records every request it receives, so a test can tell whether a request reached it.
 //! - [`envoy`]: starts a real Envoy with the built wasm filter in front of an upstream address.
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
 //!   line in order, duplicates included.
-//!
 //! - [`expect`]: the response checks the end-to-end suites share.
+//! - [`case`]: the named-case builder of the e2e and hostile tables, and `CASE=<substring>`.
+//! - [`fixture`]: the Envoy fixture that runs those tables.
 //!
 //! Everything listens on and talks to 127.0.0.1 only, and every wait is bounded.
 
+pub mod case;
 pub mod client;
 pub mod envoy;
 pub mod expect;
+pub mod fixture;
 pub mod http;
 pub mod objstore;
 
+/// The spec's vocabulary, re-exported so that every suite names it through the harness.
+pub use bucket_cors_spec as spec;
+
+pub use case::{case, Case};
 pub use client::{send, send_bytes, Conn, RawRequest, Response};
 pub use envoy::{Envoy, EnvoyOptions, StartError};
+pub use fixture::Bench;
 pub use objstore::{ObjStore, RecordedRequest};

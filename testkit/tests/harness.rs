@@ -7,7 +7,9 @@ use std::io::{BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use bucket_cors_testkit::case::{self, case, CASE_HEADER};
 use bucket_cors_testkit::http;
+use bucket_cors_testkit::spec::names::{ACAC, ACAH, ACAM, ACAO, ACEH, ACMA, VARY};
 use bucket_cors_testkit::{send, send_bytes, ObjStore, RawRequest};
 
 #[test]
@@ -77,13 +79,10 @@ fn objstore_controls_and_options_marker() {
     )
     .unwrap();
     assert_eq!(r.status, 503);
-    assert_eq!(r.header_all("access-control-allow-origin"), ["*"]);
-    assert_eq!(
-        r.header_all("access-control-expose-headers"),
-        ["x-upstream-only"]
-    );
-    assert_eq!(r.header_all("access-control-allow-credentials"), ["true"]);
-    assert_eq!(r.header_all("vary"), ["Accept-Encoding", "User-Agent"]);
+    assert_eq!(r.header_all(ACAO), ["*"]);
+    assert_eq!(r.header_all(ACEH), ["x-upstream-only"]);
+    assert_eq!(r.header_all(ACAC), ["true"]);
+    assert_eq!(r.header_all(VARY), ["Accept-Encoding", "User-Agent"]);
     assert_eq!(r.count("VARY"), 2);
 
     let nm = send(
@@ -209,15 +208,8 @@ fn objstore_all_cors_chunked_and_conn_reuse() {
         .unwrap();
     assert_eq!(r.body_str(), "hello world");
     assert_eq!(r.header("transfer-encoding"), Some("chunked"));
-    assert_eq!(
-        r.header_all("access-control-allow-origin"),
-        ["*", "https://upstream.example"]
-    );
-    for h in [
-        "access-control-allow-methods",
-        "access-control-allow-headers",
-        "access-control-max-age",
-    ] {
+    assert_eq!(r.header_all(ACAO), ["*", "https://upstream.example"]);
+    for h in [ACAM, ACAH, ACMA] {
         assert_eq!(r.count(h), 1, "{h}");
     }
     assert_eq!(r.header_all("x-one"), ["a: b"]);
@@ -225,4 +217,37 @@ fn objstore_all_cors_chunked_and_conn_reuse() {
     let again = conn.send(&RawRequest::new("HEAD", "h", "/b/k")).unwrap();
     assert_eq!((again.status, again.body.len()), (200, 0));
     assert_eq!(again.header("x-objstore-hits"), Some("2"));
+}
+
+#[test]
+fn raw_request_sends_any_byte_and_describes_it_readably() {
+    let req = RawRequest::new("OPTIONS", "h", b"/p\xff")
+        .header("Origin", b"https://a\x00b")
+        .header(CASE_HEADER, "tag")
+        .body("xy");
+    assert_eq!(
+        req.to_bytes(),
+        b"OPTIONS /p\xff HTTP/1.1\r\nHost: h\r\nOrigin: https://a\x00b\r\nx-test-case: tag\r\nContent-Length: 2\r\n\r\nxy"
+    );
+    assert_eq!(req.target_str(), "/p\u{fffd}");
+    assert_eq!(
+        case::describe(&req),
+        "OPTIONS /p\\xff | Host: h | Origin: https://a\\x00b | body 2 bytes"
+    );
+    let long = case::shown(&[b'a'; 130]);
+    assert!(long.ends_with("…(130 bytes)"), "{long}");
+}
+
+#[test]
+fn the_case_builder_sets_what_a_preflight_answer_must_be() {
+    let c = case("n", "3.6", case::preflight("h", "/b/k", "https://o", "GET"))
+        .echo("https://o", "GET", Some("ETag"), None)
+        .preflight_ok();
+    assert_eq!((c.status, c.no_duplicates), (200, true));
+    assert_eq!(c.upstream, case::Upstream::NotReached);
+    let names: Vec<&str> = c.acx.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, [ACAO, ACAC, ACAM, ACEH]);
+    let refused = c.preflight_403("m", "rid", "h");
+    assert!(refused.acx.is_empty());
+    assert_eq!(refused.status, 403);
 }

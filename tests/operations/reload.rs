@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use bucket_cors_testkit::{send, Conn, Envoy, EnvoyOptions, RawRequest, Response};
 
 use crate::support::*;
+use bucket_cors_testkit::spec::names::*;
+use bucket_cors_testkit::spec::{counters, PREFLIGHT_VARY};
 
 const OLD_ORIGIN: &str = "https://old.example";
 const NEW_ORIGIN: &str = "https://new.example";
@@ -62,13 +64,13 @@ fn load_request(kind: usize) -> RawRequest {
 
 /// The counter an answer moved.
 fn counter_of(kind: usize, epoch: Epoch) -> Counter {
-    use Counter::*;
+    use bucket_cors_testkit::spec::counters::*;
     match (kind, epoch) {
-        (0, Epoch::Old) | (1, Epoch::New) => PreflightAllowed,
-        (0, Epoch::New) | (1, Epoch::Old) => RefusedOrigin,
-        (2, Epoch::Old) | (3, Epoch::New) => ActualMatched,
-        (2, Epoch::New) | (3, Epoch::Old) => ActualUnmatched,
-        _ => RefusedOrigin,
+        (0, Epoch::Old) | (1, Epoch::New) => PREFLIGHT_ALLOWED,
+        (0, Epoch::New) | (1, Epoch::Old) => PREFLIGHT_REFUSED_ORIGIN,
+        (2, Epoch::Old) | (3, Epoch::New) => ACTUAL_MATCHED,
+        (2, Epoch::New) | (3, Epoch::Old) => ACTUAL_UNMATCHED,
+        _ => PREFLIGHT_REFUSED_ORIGIN,
     }
 }
 
@@ -622,7 +624,7 @@ pub fn live_reload_under_load(drain: Drain) {
 
     // 4. The counters match the answers exactly, and count the refused configuration once.
     let mut want = *t.counts.lock().unwrap();
-    want.add(Counter::ConfigInvalid, 1);
+    want.add(counters::CONFIG_INVALID, 1);
     expect_counters(&envoy, &want, "after the load");
     eprintln!(
         "[{name}] /stats after the load:\n{}",

@@ -1,4 +1,3 @@
-#![allow(dead_code)]
 //! Helpers of the operations tests: starting Envoy, reading the filter's counters from
 //! `/stats`, waiting on Envoy's log, and checking the CORS headers of one response.
 
@@ -6,71 +5,33 @@ use std::fmt::Write as _;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bucket_cors_testkit::{Envoy, EnvoyOptions, ObjStore, RawRequest, Response};
+use bucket_cors_testkit::case::{self, PS};
+use bucket_cors_testkit::spec::counters::{ALL, WASM_STATS_PREFIX};
+use bucket_cors_testkit::{Bench, Envoy, EnvoyOptions, ObjStore, RawRequest, Response};
 
-pub const ACAO: &str = "access-control-allow-origin";
-pub const ACAC: &str = "access-control-allow-credentials";
-pub const ACAM: &str = "access-control-allow-methods";
-pub const ACAH: &str = "access-control-allow-headers";
-pub const ACEH: &str = "access-control-expose-headers";
-pub const ACMA: &str = "access-control-max-age";
+/// A counter of the filter, by its name in `bucket_cors_spec::counters`.
+pub type Counter = &'static str;
 
-/// Spec 3.7: the Vary of every preflight answer of the filter.
-pub const PREFLIGHT_VARY: &str =
-    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
-
-/// A host that matches no endpoint: path-style addressing.
-pub const PS: &str = "objects.local";
-
-/// The filter's counters as Envoy's `/stats` shows them (proxy-wasm's metric API puts
-/// `wasmcustom.` before the name the plugin defines), in the order of [`Counts`].
-pub const COUNTERS: [&str; 8] = [
-    "wasmcustom.bucket_cors.preflight.allowed",
-    "wasmcustom.bucket_cors.preflight.refused.no_configuration",
-    "wasmcustom.bucket_cors.preflight.refused.origin",
-    "wasmcustom.bucket_cors.preflight.refused.method",
-    "wasmcustom.bucket_cors.preflight.refused.header",
-    "wasmcustom.bucket_cors.actual.matched",
-    "wasmcustom.bucket_cors.actual.unmatched",
-    "wasmcustom.bucket_cors.config.invalid",
-];
-
-/// Which counter a request (or a configuration) moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counter {
-    PreflightAllowed = 0,
-    RefusedNoConfiguration = 1,
-    RefusedOrigin = 2,
-    RefusedMethod = 3,
-    RefusedHeader = 4,
-    ActualMatched = 5,
-    ActualUnmatched = 6,
-    ConfigInvalid = 7,
+/// Envoy's `/stats` name of a counter (proxy-wasm's metric API puts `wasmcustom.` before the
+/// name the plugin defines).
+pub fn stats_name(c: Counter) -> String {
+    format!("{WASM_STATS_PREFIX}{c}")
 }
 
-impl Counter {
-    pub fn name(self) -> &'static str {
-        COUNTERS[self as usize]
-    }
+/// Where a counter sits in `counters::ALL` (and so in [`Counts`]), found by its name.
+fn index(c: Counter) -> usize {
+    ALL.iter()
+        .position(|n| *n == c)
+        .unwrap_or_else(|| panic!("{c} is not one of spec::counters::ALL"))
 }
 
-/// A value for each of [`COUNTERS`].
+/// A value for each counter of `counters::ALL`, in its order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts(pub [u64; 8]);
 
 impl Counts {
     pub fn add(&mut self, c: Counter, n: u64) {
-        self.0[c as usize] += n;
-    }
-    pub fn get(&self, c: Counter) -> u64 {
-        self.0[c as usize]
-    }
-    pub fn minus(&self, base: &Counts) -> Counts {
-        let mut out = *self;
-        for (o, b) in out.0.iter_mut().zip(base.0) {
-            *o = o.wrapping_sub(b);
-        }
-        out
+        self.0[index(c)] += n;
     }
     pub fn times(&self, k: u64) -> Counts {
         let mut out = *self;
@@ -83,30 +44,18 @@ impl Counts {
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (name, v) in COUNTERS.iter().zip(self.0) {
-            writeln!(f, "  {name}: {v}")?;
+        for (name, v) in ALL.iter().zip(self.0) {
+            writeln!(f, "  {}: {v}", stats_name(name))?;
         }
         Ok(())
     }
 }
 
-/// Starts an object store and an Envoy in front of it; panics with Envoy's log when it does
-/// not come up (tests fail, they never skip). Waits up to a minute for Envoy to be ready:
-/// compiling the wasm in V8 takes seconds, many more on a busy machine.
+/// Starts an object store and an Envoy in front of it (the shared fixture); panics with
+/// Envoy's log when it does not come up (tests fail, they never skip).
 pub fn start(name: &str, plugin_config: &str, opts: &EnvoyOptions) -> (ObjStore, Envoy) {
-    let store = ObjStore::start().expect("start the object store");
-    let opts = EnvoyOptions {
-        ready_timeout: opts.ready_timeout.max(Duration::from_secs(60)),
-        ..opts.clone()
-    };
-    let envoy = match Envoy::start_with(plugin_config, store.addr(), &opts) {
-        Ok(e) => e,
-        Err(e) if e.is_missing_prerequisite() => panic!("[{name}] {e}\n=> run `make test`"),
-        Err(e) => panic!(
-            "[{name}] Envoy did not start with this plugin configuration:\n{plugin_config}\n{e}"
-        ),
-    };
-    (store, envoy)
+    let b = Bench::start_with(name, plugin_config, opts, false);
+    (b.store, b.envoy)
 }
 
 /// Options for tests that read Envoy's log while it runs: the log file is flushed every
@@ -129,22 +78,20 @@ pub fn stats_lines(envoy: &Envoy) -> Vec<String> {
 }
 
 /// The filter's counters from `/stats`. Panics when one is missing, is not a number, or when
-/// `/stats` shows a `bucket_cors` stat that is not one of [`COUNTERS`].
+/// `/stats` shows a `bucket_cors` stat that is not one of `counters::ALL`.
 pub fn counters(envoy: &Envoy) -> Counts {
     let stats = envoy.stats(Some("bucket_cors")).expect("read /stats");
+    let names: Vec<String> = ALL.iter().map(|c| stats_name(c)).collect();
     let mut out = Counts::default();
-    for (i, name) in COUNTERS.iter().enumerate() {
-        let v = stats.get(*name).unwrap_or_else(|| {
+    for (i, name) in names.iter().enumerate() {
+        let v = stats.get(name).unwrap_or_else(|| {
             panic!("/stats has no {name}; its bucket_cors lines are:\n{stats:#?}")
         });
         out.0[i] = v
             .parse()
             .unwrap_or_else(|_| panic!("/stats {name} = {v:?} is not a counter"));
     }
-    let unknown: Vec<&String> = stats
-        .keys()
-        .filter(|k| !COUNTERS.contains(&k.as_str()))
-        .collect();
+    let unknown: Vec<&String> = stats.keys().filter(|k| !names.contains(k)).collect();
     assert!(
         unknown.is_empty(),
         "/stats shows bucket_cors stats nobody expects: {unknown:?}"
@@ -163,8 +110,9 @@ pub fn expect_counters(envoy: &Envoy, want: &Counts, context: &str) -> Counts {
         }
         if Instant::now() >= deadline {
             let mut diff = String::new();
-            for (i, name) in COUNTERS.iter().enumerate() {
+            for (i, name) in ALL.iter().enumerate() {
                 if got.0[i] != want.0[i] {
+                    let name = stats_name(name);
                     let _ = writeln!(diff, "  {name}: got {} want {}", got.0[i], want.0[i]);
                 }
             }
@@ -251,18 +199,14 @@ pub fn assert_no_crash(envoy: &Envoy) {
     );
 }
 
+/// A preflight to the path-style host.
 pub fn preflight(target: &str, origin: &str, method: &str) -> RawRequest {
-    RawRequest::new("OPTIONS", PS, target)
-        .header("Origin", origin)
-        .header("Access-Control-Request-Method", method)
+    case::preflight(PS, target, origin, method)
 }
 
+/// A request to the path-style host, with an `Origin` when given.
 pub fn actual(method: &str, target: &str, origin: Option<&str>) -> RawRequest {
-    let r = RawRequest::new(method, PS, target);
-    match origin {
-        Some(o) => r.header("Origin", o),
-        None => r,
-    }
+    case::request(method, PS, target, origin)
 }
 
 /// The `Access-Control-*` lines of a response, names lower-cased, in order.
