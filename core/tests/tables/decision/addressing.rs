@@ -79,10 +79,11 @@ fn bucket_resolution_through_decide() {
             granted.clone(),
         ),
         (
-            "an endpoint under a shorter endpoint is itself <bucket>.<endpoint> (bucket s3)",
+            // Issue 9 (spec §6): it was read as bucket `s3` of `example.internal`.
+            "an endpoint under a shorter endpoint is still path style, never bucket s3",
             &vhost,
             get("s3.example.internal", "/photos/cat.jpg"),
-            Outcome::Ignore,
+            granted.clone(),
         ),
         (
             "unknown host: path style",
