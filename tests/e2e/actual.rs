@@ -167,6 +167,38 @@ fn actual_requests() {
             "4.2",
             request("GET", PS, "/novary/n", None),
         ),
+        // Issue 9: an upstream's two `Vary: Origin` lines (Envoy joins them as
+        // `Origin,Origin`) leave `Origin` once, with or without an Origin.
+        photos0(
+            case(
+                "upstream Vary: Origin twice is kept once",
+                "4.2",
+                request("GET", PS, "/photos/cat.jpg", Some(WWW))
+                    .header("x-objstore-vary", "Origin")
+                    .header("x-objstore-vary", "Origin"),
+            ),
+            WWW,
+        )
+        .vary_tokens(&["Origin"]),
+        case(
+            "upstream Vary: Origin twice, no Origin in the request",
+            "4.2, 4.3",
+            request("GET", PS, "/photos/cat.jpg", None)
+                .header("x-objstore-vary", "Origin")
+                .header("x-objstore-vary", "origin"),
+        )
+        .vary_tokens(&["Origin"]),
+        photos0(
+            case(
+                "upstream Vary: Origin twice among other members",
+                "4.2",
+                request("GET", PS, "/photos/cat.jpg", Some(WWW))
+                    .header("x-objstore-vary", "Accept-Encoding, Origin")
+                    .header("x-objstore-vary", "Origin"),
+            ),
+            WWW,
+        )
+        .vary_tokens(&["Accept-Encoding", "Origin"]),
         case(
             "ResponseVary false: upstream Vary kept",
             "4.2",

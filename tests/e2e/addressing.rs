@@ -181,3 +181,59 @@ fn addressing() {
     b.store.put_object("photos", "cat.jpg", b"meow");
     b.run(cases);
 }
+
+/// Issue 9 (spec §6): a host equal to an endpoint is path style even when a shorter endpoint is
+/// its suffix. It was read as bucket `s3` of `example.test`, so bucket `s3`'s rules answered
+/// for bucket `photos`.
+#[test]
+fn host_equal_to_a_nested_endpoint_is_path_style() {
+    const CONFIG: &str = r#"{
+      "endpoints": ["s3.example.test", "example.test"],
+      "buckets": {
+        "photos": {"CORSRule": [{"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET", "PUT"]}]},
+        "s3": {"CORSRule": [{"AllowedOrigin": ["https://only-s3.example"], "AllowedMethod": ["GET", "PUT"]}]}
+      }
+    }"#;
+    const A: &str = "https://www.a.com";
+    const ONLY_S3: &str = "https://only-s3.example";
+    let mut b = Bench::start("nested-endpoints", CONFIG);
+    b.store.put_object("photos", "k", b"photo");
+    let cases = vec![
+        case(
+            "preflight to the nested endpoint host reaches bucket photos",
+            "6, 3.6",
+            preflight("s3.example.test", "/photos/k", A, "PUT"),
+        )
+        .echo(A, "GET, PUT", None, None)
+        .preflight_ok(),
+        case(
+            "preflight to the shorter endpoint host reaches bucket photos",
+            "6, 3.6",
+            preflight("example.test", "/photos/k", A, "PUT"),
+        )
+        .echo(A, "GET, PUT", None, None)
+        .preflight_ok(),
+        case(
+            "bucket s3's origin gets nothing from bucket photos",
+            "6, 4.2",
+            request("GET", "s3.example.test", "/photos/k", Some(ONLY_S3)),
+        )
+        .vary_origin()
+        .body(Body::Exact("photo".into())),
+        case(
+            "bucket photos' origin is granted on the nested endpoint host",
+            "6, 4.2",
+            request("GET", "s3.example.test", "/photos/k", Some(A)),
+        )
+        .echo(A, "GET, PUT", None, None)
+        .vary_origin()
+        .body(Body::Exact("photo".into())),
+        case(
+            "the nested endpoint host without a path bucket addresses no bucket, not s3",
+            "6, 2.1",
+            preflight("s3.example.test", "/", ONLY_S3, "GET"),
+        )
+        .options_untouched(),
+    ];
+    b.run(cases);
+}
