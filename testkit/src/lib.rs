@@ -3,6 +3,8 @@
 //! - [`objstore`]: a real HTTP/1.1 upstream that behaves like a tiny in-memory object store and
 //!   records every request it receives, so a test can tell whether a request reached it.
 //! - [`envoy`]: starts a real Envoy with the built wasm filter in front of an upstream address.
+//! - [`bootstrap`]: the one generator of Envoy bootstraps (tests, soak and bench), written
+//!   with [`json`].
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
 //!   line in order, duplicates included.
 //!
@@ -10,10 +12,12 @@
 //!
 //! Everything listens on and talks to 127.0.0.1 only, and every wait is bounded.
 
+pub mod bootstrap;
 pub mod client;
 pub mod envoy;
 pub mod expect;
 pub mod http;
+pub mod json;
 pub mod objstore;
 
 pub use client::{send, send_bytes, Conn, RawRequest, Response};
