@@ -76,47 +76,27 @@ impl HttpFilter {
     /// The `http_filters` entry.
     fn entry(&self) -> Json {
         match self {
-            HttpFilter::Wasm(w) => obj([
-                ("name", s("envoy.filters.http.wasm")),
-                (
-                    "typed_config",
-                    obj([
-                        ("@type", s(WASM)),
-                        (
-                            "config",
-                            obj([
-                                ("name", s(&w.name)),
-                                ("root_id", s(&w.name)),
-                                (
-                                    "vm_config",
-                                    obj([
-                                        ("vm_id", s(&w.name)),
-                                        ("runtime", s("envoy.wasm.runtime.v8")),
-                                        (
-                                            "code",
-                                            obj([(
-                                                "local",
-                                                obj([("filename", s(w.file.to_string_lossy()))]),
-                                            )]),
-                                        ),
-                                    ]),
-                                ),
-                                (
-                                    "configuration",
-                                    obj([
-                                        ("@type", s(STRING_VALUE)),
-                                        ("value", s(&w.configuration)),
-                                    ]),
-                                ),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ]),
-            HttpFilter::NativeCors(_) => obj([
-                ("name", s("envoy.filters.http.cors")),
-                ("typed_config", obj([("@type", s(CORS))])),
-            ]),
+            HttpFilter::Wasm(w) => {
+                let vm = obj([
+                    ("vm_id", s(&w.name)),
+                    ("runtime", s("envoy.wasm.runtime.v8")),
+                    (
+                        "code",
+                        nest(&["local", "filename"], s(w.file.to_string_lossy())),
+                    ),
+                ]);
+                let config = obj([
+                    ("name", s(&w.name)),
+                    ("root_id", s(&w.name)),
+                    ("vm_config", vm),
+                    (
+                        "configuration",
+                        typed(STRING_VALUE, obj([("value", s(&w.configuration))])),
+                    ),
+                ]);
+                extension("envoy.filters.http.wasm", WASM, obj([("config", config)]))
+            }
+            HttpFilter::NativeCors(_) => extension("envoy.filters.http.cors", CORS, obj([])),
         }
     }
 
@@ -156,14 +136,16 @@ impl CorsPolicy {
                     .map(|r| obj([("safe_regex", obj([("regex", s(r))]))])),
             )
             .collect();
-        let mut p = obj([
-            ("@type", s(CORS_POLICY)),
-            ("allow_origin_string_match", Json::Arr(matchers)),
-            ("allow_methods", s(&self.methods)),
-            ("allow_headers", s(&self.headers)),
-            ("expose_headers", s(&self.expose_headers)),
-            ("allow_credentials", Json::Bool(self.credentials)),
-        ]);
+        let mut p = typed(
+            CORS_POLICY,
+            obj([
+                ("allow_origin_string_match", Json::Arr(matchers)),
+                ("allow_methods", s(&self.methods)),
+                ("allow_headers", s(&self.headers)),
+                ("expose_headers", s(&self.expose_headers)),
+                ("allow_credentials", Json::Bool(self.credentials)),
+            ]),
+        );
         if let Some(age) = self.max_age {
             p.set("max_age", s(age.to_string()));
         }
@@ -316,25 +298,19 @@ impl Bootstrap {
     /// The LDS file (a discovery response holding the listener) under `version_info` `version`;
     /// replace the watched file with it by a rename.
     pub fn lds(&self, version: u64) -> String {
-        let mut listener = obj([("@type", s(LISTENER))]);
-        if let Json::Obj(fields) = self.listener() {
-            for (k, v) in fields {
-                listener.set(&k, v);
-            }
-        }
         obj([
             ("version_info", s(version.to_string())),
-            ("resources", Json::Arr(vec![listener])),
+            (
+                "resources",
+                Json::Arr(vec![typed(LISTENER, self.listener())]),
+            ),
         ])
         .pretty()
     }
 
     fn listener(&self) -> Json {
         let mut http_filters: Vec<Json> = self.filters.iter().map(HttpFilter::entry).collect();
-        http_filters.push(obj([
-            ("name", s("envoy.filters.http.router")),
-            ("typed_config", obj([("@type", s(ROUTER))])),
-        ]));
+        http_filters.push(extension("envoy.filters.http.router", ROUTER, obj([])));
         let mut vhost = obj([
             ("name", s("all")),
             ("domains", Json::Arr(vec![s("*")])),
@@ -352,7 +328,6 @@ impl Bootstrap {
             vhost.set("typed_per_filter_config", Json::Obj(per_filter));
         }
         let hcm = obj([
-            ("@type", s(HCM)),
             ("stat_prefix", s("ingress")),
             ("codec_type", s("AUTO")),
             (
@@ -376,10 +351,11 @@ impl Bootstrap {
                 "filter_chains",
                 Json::Arr(vec![obj([(
                     "filters",
-                    Json::Arr(vec![obj([
-                        ("name", s("envoy.filters.network.http_connection_manager")),
-                        ("typed_config", hcm),
-                    ])]),
+                    Json::Arr(vec![extension(
+                        "envoy.filters.network.http_connection_manager",
+                        HCM,
+                        hcm,
+                    )]),
                 )])]),
             ),
         ])
@@ -410,19 +386,13 @@ impl Route {
 
 impl Cluster {
     fn to_json(&self) -> Json {
-        let endpoint = obj([(
-            "endpoint",
-            obj([(
-                "address",
-                obj([(
-                    "socket_address",
-                    obj([
-                        ("address", s(self.addr.ip().to_string())),
-                        ("port_value", Json::Num(u64::from(self.addr.port()))),
-                    ]),
-                )]),
-            )]),
-        )]);
+        let endpoint = nest(
+            &["endpoint", "address", "socket_address"],
+            obj([
+                ("address", s(self.addr.ip().to_string())),
+                ("port_value", Json::Num(u64::from(self.addr.port()))),
+            ]),
+        );
         obj([
             ("name", s(&self.name)),
             ("type", s("STATIC")),
@@ -442,13 +412,34 @@ impl Cluster {
 }
 
 fn socket_address(port: u16) -> Json {
-    obj([(
-        "socket_address",
+    nest(
+        &["socket_address"],
         obj([
             ("address", s("127.0.0.1")),
             ("port_value", Json::Num(u64::from(port))),
         ]),
-    )])
+    )
+}
+
+/// `fields` as a typed message: `@type` first.
+fn typed(type_url: &str, fields: Json) -> Json {
+    let mut out = obj([("@type", s(type_url))]);
+    if let Json::Obj(pairs) = fields {
+        for (k, v) in pairs {
+            out.set(&k, v);
+        }
+    }
+    out
+}
+
+/// A named extension (a filter) with its typed configuration.
+fn extension(name: &str, type_url: &str, fields: Json) -> Json {
+    obj([("name", s(name)), ("typed_config", typed(type_url, fields))])
+}
+
+/// `leaf` under nested single-key objects: `["a", "b"]` gives `{"a": {"b": leaf}}`.
+fn nest(keys: &[&str], leaf: Json) -> Json {
+    keys.iter().rev().fold(leaf, |inner, k| obj([(*k, inner)]))
 }
 
 /// A protobuf `Duration` in its JSON form (`"1.500s"`).
