@@ -15,7 +15,6 @@ mod load;
 mod mix;
 mod report;
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -25,7 +24,7 @@ use bucket_cors_testkit::{Envoy, EnvoyOptions, ObjStore};
 
 use load::{Plan, Tally};
 use mix::Kind;
-use report::{kib, thousands, Outcome};
+use report::{kib, thousands, After, Outcome};
 
 const USAGE: &str = "\
 usage: soak [--requests N] [--warmup N] [--connections N] [--max-growth PERCENT]
@@ -134,7 +133,7 @@ fn soak(plan: &Plan, envoy: &Envoy, count: u64) -> (Tally, Duration, Vec<u64>) {
 }
 
 /// Envoy's state after the run: alive, `/ready`, crash lines, RSS and the filter's counters.
-fn inspect(envoy: &mut Envoy) -> (bool, bool, Vec<String>, u64, BTreeMap<String, u64>) {
+fn inspect(envoy: &mut Envoy) -> After {
     thread::sleep(Duration::from_secs(1));
     let alive = envoy.is_running();
     let ready = alive && matches!(envoy.admin_get("/ready"), Ok((200, b)) if b == "LIVE\n");
@@ -160,7 +159,13 @@ fn inspect(envoy: &mut Envoy) -> (bool, bool, Vec<String>, u64, BTreeMap<String,
             .filter(|l| l.contains("[critical]"))
             .map(str::to_string),
     );
-    (alive, ready, crashes, rss, counters)
+    After {
+        alive,
+        ready,
+        crashes,
+        rss,
+        counters,
+    }
 }
 
 fn run(a: &Args) -> Result<bool, String> {
@@ -197,19 +202,14 @@ fn run(a: &Args) -> Result<bool, String> {
     };
     let (warmup, rss_before) = warm_up(&plan, &envoy, warmup);
     let (run, elapsed, samples) = soak(&plan, &envoy, a.requests);
-    let (alive, ready, crashes, rss_after, counters) = inspect(&mut envoy);
     let outcome = Outcome {
         kinds: &kinds,
         warmup,
         run,
         elapsed,
         rss_before,
-        rss_after,
         samples,
-        alive,
-        ready,
-        crashes,
-        counters,
+        after: inspect(&mut envoy),
         max_growth: a.max_growth,
     };
     outcome.print();

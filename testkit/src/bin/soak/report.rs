@@ -14,18 +14,25 @@ pub struct Outcome<'a> {
     pub warmup: Tally,
     pub run: Tally,
     pub elapsed: Duration,
-    /// Envoy's VmRSS (kB) after the warm-up and at the end.
+    /// Envoy's VmRSS (kB) after the warm-up.
     pub rss_before: u64,
-    pub rss_after: u64,
     /// VmRSS samples (kB) taken during the run.
     pub samples: Vec<u64>,
+    pub after: After,
+    pub max_growth: f64,
+}
+
+/// Envoy once the run is over.
+pub struct After {
     pub alive: bool,
+    /// `/ready` answered `LIVE`.
     pub ready: bool,
     /// Wasm crash and critical lines of Envoy's log.
     pub crashes: Vec<String>,
+    /// VmRSS (kB); 0 when Envoy is gone.
+    pub rss: u64,
     /// The filter's counters from `/stats` (name without prefix → value).
     pub counters: BTreeMap<String, u64>,
-    pub max_growth: f64,
 }
 
 impl Outcome<'_> {
@@ -37,7 +44,7 @@ impl Outcome<'_> {
         if self.rss_before == 0 {
             return 0.0;
         }
-        (self.rss_after as f64 - self.rss_before as f64) * 100.0 / self.rss_before as f64
+        (self.after.rss as f64 - self.rss_before as f64) * 100.0 / self.rss_before as f64
     }
 
     /// Each counter of the spec: (name, value in `/stats`, value the requests sent call for).
@@ -52,22 +59,22 @@ impl Outcome<'_> {
                     .filter(|(_, k)| k.counter == Some(c))
                     .map(|(i, _)| self.warmup.per_kind[i] + self.run.per_kind[i])
                     .sum();
-                (c, self.counters.get(c).copied().unwrap_or(0), want)
+                (c, self.after.counters.get(c).copied().unwrap_or(0), want)
             })
             .collect()
     }
 
     pub fn counters_ok(&self) -> bool {
-        self.alive && self.counter_rows().iter().all(|(_, got, want)| got == want)
+        self.after.alive && self.counter_rows().iter().all(|(_, got, want)| got == want)
     }
 
     pub fn passed(&self) -> bool {
         self.unexpected() == 0
             && !self.run.timed_out
             && !self.warmup.timed_out
-            && self.alive
-            && self.ready
-            && self.crashes.is_empty()
+            && self.after.alive
+            && self.after.ready
+            && self.after.crashes.is_empty()
             && self.counters_ok()
             && self.growth_percent() < self.max_growth
     }
@@ -107,7 +114,7 @@ impl Outcome<'_> {
         println!(
             "  Envoy RSS       after warm-up {}, at the end {}, growth {:+.3}% (limit {}%)",
             kib(self.rss_before),
-            kib(self.rss_after),
+            kib(self.after.rss),
             self.growth_percent(),
             self.max_growth
         );
@@ -121,11 +128,15 @@ impl Outcome<'_> {
         }
         println!(
             "  Envoy           {}, /ready {}, {} Wasm crash/critical log line(s)",
-            if self.alive { "alive" } else { "DEAD" },
-            if self.ready { "LIVE" } else { "NOT READY" },
-            self.crashes.len()
+            if self.after.alive { "alive" } else { "DEAD" },
+            if self.after.ready {
+                "LIVE"
+            } else {
+                "NOT READY"
+            },
+            self.after.crashes.len()
         );
-        for l in self.crashes.iter().take(5) {
+        for l in self.after.crashes.iter().take(5) {
             println!("                  {l}");
         }
         println!("  per kind (run)");
