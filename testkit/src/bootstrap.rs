@@ -14,13 +14,12 @@ use std::time::Duration;
 
 use crate::json::{obj, s, Json};
 
+mod filters;
+pub use filters::{CorsPolicy, HttpFilter, WasmFilter};
+
 const HCM: &str =
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
-const WASM: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
-const STRING_VALUE: &str = "type.googleapis.com/google.protobuf.StringValue";
-const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors";
-const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
 const LISTENER: &str = "type.googleapis.com/envoy.config.listener.v3.Listener";
 
 /// The listener's name (the operations suite finds it by this name in `/config_dump`).
@@ -43,114 +42,6 @@ pub struct Bootstrap {
     /// `Some(file)`: the listener comes from this LDS file (a discovery response), watched
     /// through its directory; `None`: it is in `static_resources`.
     pub lds_file: Option<PathBuf>,
-}
-
-/// One HTTP filter of the listener's chain.
-#[derive(Debug, Clone, PartialEq)]
-pub enum HttpFilter {
-    /// A proxy-wasm filter (bucket-cors, or the bench's no-op) in V8.
-    Wasm(WasmFilter),
-    /// Envoy's own CORS filter, with `policy` on the virtual host.
-    NativeCors(CorsPolicy),
-}
-
-/// A proxy-wasm filter from a local `.wasm` file; `name` is also its `root_id` and `vm_id`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WasmFilter {
-    pub name: String,
-    pub file: PathBuf,
-    /// The plugin configuration, passed as a `StringValue`.
-    pub configuration: String,
-}
-
-impl HttpFilter {
-    /// The bucket-cors filter from `wasm` with this plugin configuration (JSON text).
-    pub fn bucket_cors(wasm: impl Into<PathBuf>, config_json: &str) -> HttpFilter {
-        HttpFilter::Wasm(WasmFilter {
-            name: "bucket-cors".into(),
-            file: wasm.into(),
-            configuration: config_json.into(),
-        })
-    }
-
-    /// The `http_filters` entry.
-    fn entry(&self) -> Json {
-        match self {
-            HttpFilter::Wasm(w) => {
-                let vm = obj([
-                    ("vm_id", s(&w.name)),
-                    ("runtime", s("envoy.wasm.runtime.v8")),
-                    (
-                        "code",
-                        nest(&["local", "filename"], s(w.file.to_string_lossy())),
-                    ),
-                ]);
-                let config = obj([
-                    ("name", s(&w.name)),
-                    ("root_id", s(&w.name)),
-                    ("vm_config", vm),
-                    (
-                        "configuration",
-                        typed(STRING_VALUE, obj([("value", s(&w.configuration))])),
-                    ),
-                ]);
-                extension("envoy.filters.http.wasm", WASM, obj([("config", config)]))
-            }
-            HttpFilter::NativeCors(_) => extension("envoy.filters.http.cors", CORS, obj([])),
-        }
-    }
-
-    /// The filter's `typed_per_filter_config` entry on the virtual host, if it has one.
-    fn virtual_host_config(&self) -> Option<(String, Json)> {
-        match self {
-            HttpFilter::Wasm(_) => None,
-            HttpFilter::NativeCors(p) => Some(("envoy.filters.http.cors".into(), p.to_json())),
-        }
-    }
-}
-
-/// The fields of Envoy's `CorsPolicy` a bucket rule maps to.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CorsPolicy {
-    /// Origins allowed exactly.
-    pub origins: Vec<String>,
-    /// Origins allowed by a (RE2) regular expression.
-    pub origin_regexes: Vec<String>,
-    /// `allow_methods`, `allow_headers`, `expose_headers`: comma-separated, as Envoy takes them.
-    pub methods: String,
-    pub headers: String,
-    pub expose_headers: String,
-    pub max_age: Option<u64>,
-    pub credentials: bool,
-}
-
-impl CorsPolicy {
-    fn to_json(&self) -> Json {
-        let matchers = self
-            .origins
-            .iter()
-            .map(|o| obj([("exact", s(o))]))
-            .chain(
-                self.origin_regexes
-                    .iter()
-                    .map(|r| obj([("safe_regex", obj([("regex", s(r))]))])),
-            )
-            .collect();
-        let mut p = typed(
-            CORS_POLICY,
-            obj([
-                ("allow_origin_string_match", Json::Arr(matchers)),
-                ("allow_methods", s(&self.methods)),
-                ("allow_headers", s(&self.headers)),
-                ("expose_headers", s(&self.expose_headers)),
-                ("allow_credentials", Json::Bool(self.credentials)),
-            ]),
-        );
-        if let Some(age) = self.max_age {
-            p.set("max_age", s(age.to_string()));
-        }
-        p
-    }
 }
 
 /// A route: requests whose path starts with `prefix` get `action`.
@@ -422,7 +313,7 @@ fn socket_address(port: u16) -> Json {
 }
 
 /// `fields` as a typed message: `@type` first.
-fn typed(type_url: &str, fields: Json) -> Json {
+pub(super) fn typed(type_url: &str, fields: Json) -> Json {
     let mut out = obj([("@type", s(type_url))]);
     if let Json::Obj(pairs) = fields {
         for (k, v) in pairs {
@@ -433,12 +324,12 @@ fn typed(type_url: &str, fields: Json) -> Json {
 }
 
 /// A named extension (a filter) with its typed configuration.
-fn extension(name: &str, type_url: &str, fields: Json) -> Json {
+pub(super) fn extension(name: &str, type_url: &str, fields: Json) -> Json {
     obj([("name", s(name)), ("typed_config", typed(type_url, fields))])
 }
 
 /// `leaf` under nested single-key objects: `["a", "b"]` gives `{"a": {"b": leaf}}`.
-fn nest(keys: &[&str], leaf: Json) -> Json {
+pub(super) fn nest(keys: &[&str], leaf: Json) -> Json {
     keys.iter().rev().fold(leaf, |inner, k| obj([(*k, inner)]))
 }
 
@@ -496,7 +387,7 @@ mod tests {
             "\"direct_response\"",
             "\"inline_string\": \"ok\"",
             "\"typed_per_filter_config\"",
-            CORS_POLICY,
+            "envoy.extensions.filters.http.cors.v3.CorsPolicy",
             "\"exact\": \"https://www.example.com\"",
             "\"regex\": \"https://.*\\\\.example\\\\.com\"",
             "\"max_age\": \"600\"",
