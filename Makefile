@@ -202,17 +202,19 @@ oci:
 # `make soak`: SOAK_REQUESTS (default one million) mixed requests (allowed,
 # refused, preflight, no Origin) through one Envoy (--concurrency 1) with the
 # filter in front of the testkit object store, over keep-alive connections;
-# every answer is checked (status, Access-Control-Allow-Origin, Vary). Prints
-# req/s, unexpected answers and Envoy's RSS (VmRSS) after a warm-up and at the
-# end; fails on any unexpected answer, a Wasm crash line, or RSS growth of
+# every answer is checked (status, Access-Control-Allow-Origin, Vary), and the
+# filter's counters must equal the requests sent of each kind. Prints req/s,
+# unexpected answers and Envoy's RSS (VmRSS) after a warm-up and at the end;
+# fails on any unexpected answer, a Wasm crash line, or RSS growth of
 # SOAK_MAX_GROWTH percent or more. Not part of `make test` (minutes long).
+# The driver is testkit's `soak` binary (`target/release/soak --help`).
 SOAK_REQUESTS   ?= 1000000
 SOAK_MAX_GROWTH ?= 5
 SOAK_ARGS       ?=
 
 soak: build envoy
-	$(CARGO) build --release -p bucket-cors-testkit --bin objstore
-	$(PYTHON) scripts/soak.py --envoy $(ENVOY) --wasm $(WASM) --objstore target/release/objstore \
+	$(CARGO) build --release -p bucket-cors-testkit --bin soak
+	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) target/release/soak \
 		--requests $(SOAK_REQUESTS) --max-growth $(SOAK_MAX_GROWTH) $(SOAK_ARGS)
 
 ## cleanup ##################################################################

@@ -28,6 +28,9 @@ Phases (all bounded in time; every process started here is killed at the end):
 Output: --out (bench/results.json) and, unless --quick, the generated section
 of BENCHMARKS.md (between the bench:begin / bench:end markers).
 
+Every Envoy's bootstrap comes from testkit's `bootstrap` binary, the generator
+the tests and the soak use (built here with cargo, as bench/noop is).
+
 python3 standard library only. Needs wrk and taskset; binaryen optional.
 """
 
@@ -67,18 +70,17 @@ PHOTOS_RULE = {
     "MaxAgeSeconds": 600,
 }
 
-NATIVE_POLICY = {
-    "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
-    "allow_origin_string_match": [
-        {"exact": "https://www.example.com"},
-        {"safe_regex": {"regex": r"https://.*\.example\.com"}},
-    ],
-    "allow_methods": "GET, PUT, HEAD",
-    "allow_headers": "content-type, x-amz-meta-*",
-    "expose_headers": "ETag, x-amz-request-id",
-    "max_age": "600",
-    "allow_credentials": True,
-}
+# The native CorsPolicy, as arguments of the testkit `bootstrap` binary.
+NATIVE_CORS_ARGS = [
+    "--native-cors",
+    "--cors-origin", "https://www.example.com",
+    "--cors-origin-regex", r"https://.*\.example\.com",
+    "--cors-methods", "GET, PUT, HEAD",
+    "--cors-headers", "content-type, x-amz-meta-*",
+    "--cors-expose-headers", "ETag, x-amz-request-id",
+    "--cors-max-age", "600",
+    "--cors-credentials",
+]
 
 # name -> (method, headers, {envoy kind: expected status}, expect ACAO on bucket-cors)
 SCENARIOS = {
@@ -133,61 +135,38 @@ def plugin_config(buckets=1, rules_photos=1, many_rules_every=10):
 
 
 # --------------------------------------------------------------------------
-# Envoy configurations (JSON bootstraps: a 100,000-bucket configuration is
-# tens of MB, which Envoy's YAML path would parse much more slowly).
+# Envoy configurations: JSON bootstraps written by testkit's `bootstrap` binary,
+# the generator the tests and the soak use (JSON: a 100,000-bucket
+# configuration is tens of MB, which Envoy's YAML path would parse much more
+# slowly). Every route is a `direct_response` (no upstream).
 
-def wasm_filter(name, wasm, configuration):
-    return {
-        "name": "envoy.filters.http.wasm",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-            "config": {
-                "name": name, "root_id": name,
-                "vm_config": {"vm_id": name, "runtime": "envoy.wasm.runtime.v8",
-                              "code": {"local": {"filename": str(wasm)}}},
-                "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
-                                  "value": configuration},
-            },
-        },
-    }
+BOOTSTRAP_BIN = ROOT / "target/release/bootstrap"
 
 
-def bootstrap(kind, port, admin_port, filters_wasm=None):
-    """kind: none | noop | probe:<mode> | native | bucket-cors."""
-    vhost = {"name": "all", "domains": ["*"],
-             "routes": [{"match": {"prefix": "/"},
-                         "direct_response": {"status": 200, "body": {"inline_string": "ok"}}}]}
-    filters = []
+def filter_args(kind, wasms, plugin_config_file):
+    """The `bootstrap` arguments of the HTTP filter of `kind`:
+    none | noop | probe:<mode> | native | bucket-cors."""
+    if kind == "none":
+        return []
     if kind == "native":
-        filters.append({"name": "envoy.filters.http.cors", "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}})
-        vhost["typed_per_filter_config"] = {"envoy.filters.http.cors": NATIVE_POLICY}
-    elif kind == "noop":
-        filters.append(wasm_filter("noop", filters_wasm["noop"], "noop"))
-    elif kind.startswith("probe:"):
-        filters.append(wasm_filter("noop", filters_wasm["noop"], kind.split(":", 1)[1]))
-    elif kind == "bucket-cors":
-        filters.append(wasm_filter("bucket-cors", filters_wasm["bucket-cors"],
-                                   filters_wasm["plugin_config"]))
-    elif kind != "none":
-        raise ValueError(kind)
-    filters.append({"name": "envoy.filters.http.router", "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}})
-    return {
-        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
-        "static_resources": {"listeners": [{
-            "name": "bench",
-            "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
-            "filter_chains": [{"filters": [{
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-                    "stat_prefix": "bench", "codec_type": "AUTO",
-                    "route_config": {"name": "bench", "virtual_hosts": [vhost]},
-                    "http_filters": filters,
-                }}]}],
-        }]},
-    }
+        return NATIVE_CORS_ARGS
+    if kind == "noop":
+        return ["--wasm", "noop", str(wasms["noop"]), "noop"]
+    if kind.startswith("probe:"):
+        return ["--wasm", "noop", str(wasms["noop"]), kind.split(":", 1)[1]]
+    if kind == "bucket-cors":
+        return ["--wasm", "bucket-cors", str(wasms["bucket-cors"]), f"@{plugin_config_file}"]
+    raise ValueError(kind)
+
+
+def write_bootstrap(path, kind, port, admin_port, wasms):
+    """Writes the bootstrap of `kind` to `path` (the plugin configuration next to it)."""
+    plugin_config_file = path.parent / "plugin-config.json"
+    if kind == "bucket-cors":
+        plugin_config_file.write_text(wasms["plugin_config"])
+    subprocess.run([str(BOOTSTRAP_BIN), "--listen", str(port), "--admin", str(admin_port),
+                    "--direct", "200", "ok", "--out", str(path)]
+                   + filter_args(kind, wasms, plugin_config_file), check=True, timeout=120)
 
 
 # --------------------------------------------------------------------------
@@ -272,7 +251,7 @@ class Envoy:
         self.dir = RUN / label
         self.dir.mkdir(parents=True, exist_ok=True)
         self.cfg = self.dir / "envoy.json"
-        self.cfg.write_text(json.dumps(bootstrap(kind, self.port, self.admin, wasms)))
+        write_bootstrap(self.cfg, kind, self.port, self.admin, wasms)
         self.config_bytes = self.cfg.stat().st_size
         self.plugin_config_bytes = (len(wasms["plugin_config"].encode())
                                     if kind == "bucket-cors" else 0)
@@ -605,7 +584,228 @@ def tool_version(cmd):
         return "?"
 
 
-def main():
+class Run:
+    """What every phase needs: the options, the binaries, the log and the results so far."""
+
+    def __init__(self, a, envoy_bin, wasm, noop_wasm):
+        self.a, self.envoy_bin, self.wasm, self.noop_wasm = a, envoy_bin, wasm, noop_wasm
+        self.base_wasms = {"noop": noop_wasm, "bucket-cors": wasm,
+                           "plugin_config": json.dumps(plugin_config(1, 1))}
+        self.started = time.monotonic()
+        self.results = {}
+
+    def log(self, msg):
+        print(f"[{time.monotonic() - self.started:7.1f}s] {msg}", flush=True)
+
+    def envoy(self, label, kind, wasms=None, concurrency=1):
+        return Envoy(label, kind, self.envoy_bin, wasms or self.base_wasms, self.a.envoy_core,
+                     concurrency=concurrency)
+
+    def warm(self, envoys, scenarios):
+        for e in envoys:
+            for s in scenarios:
+                drive(e, s, 1, self.a.connections, self.a.load_core)
+
+    def rounds(self, envoys, scenarios):
+        return run_rounds(envoys, list(scenarios), self.a.rounds, self.a.seconds,
+                          self.a.connections, self.a.load_core, self.log)
+
+
+def phase_main(run):
+    """The four Envoys that differ only in the filter, every scenario."""
+    run.log("main: starting 4 Envoys (none, noop, native, bucket-cors)")
+    envoys = []
+    for k in ("none", "noop", "native", "bucket-cors"):
+        # One at a time, so that each start-up time is its own.
+        envoys.append(run.envoy(k, k))
+        envoys[-1].wait_ready(60)
+    verify_bucket_cors(envoys[3], SCENARIOS)
+    checks = {s: {e.label: check(e, s) for e in envoys} for s in SCENARIOS}
+    run.log("main: warm-up")
+    run.warm(envoys, SCENARIOS)
+    res = run.rounds(envoys, SCENARIOS)
+    out = {"envoys": {e.label: {"startup_ready_s": round(e.ready_s, 3),
+                                "startup_serving_s": round(e.serving_s, 3),
+                                "rss_kib": e.rss_kib(),
+                                "config_bytes": e.config_bytes} for e in envoys},
+           "checks": checks, "scenarios": {}}
+    for s in SCENARIOS:
+        out["scenarios"][s] = {
+            "median": {lbl: summarise(rs) for lbl, rs in res[s].items()},
+            "ratio_cpu_per_req": {
+                "bucket-cors/noop": ratio_per_round(res[s], "bucket-cors", "noop"),
+                "bucket-cors/native": ratio_per_round(res[s], "bucket-cors", "native"),
+                "bucket-cors/none": ratio_per_round(res[s], "bucket-cors", "none"),
+                "noop/none": ratio_per_round(res[s], "noop", "none"),
+                "native/none": ratio_per_round(res[s], "native", "none"),
+            },
+            "ratio_sched_cpu_per_req": {
+                "bucket-cors/noop": ratio_per_round(res[s], "bucket-cors", "noop",
+                                                    "sched_cpu_us_per_req"),
+            },
+            "rounds": res[s],
+        }
+    return out
+
+
+def phase_probe(run):
+    """The host-call shapes of bucket-cors without its policy, on allowed_get."""
+    modes = ["noop", "reqmap", "maps", "maps_set6", "maps_setmap", "single", "single_set6"]
+    run.log("probe: starting " + ", ".join(modes) + " and bucket-cors")
+    envoys = [run.envoy(f"probe-{m}", f"probe:{m}") for m in modes]
+    envoys.append(run.envoy("probe-bucket-cors", "bucket-cors"))
+    for e in envoys:
+        e.wait_ready(60)
+    run.warm(envoys, ["allowed_get"])
+    res = run.rounds(envoys, ["allowed_get"])["allowed_get"]
+    return {
+        "scenario": "allowed_get",
+        "median": {lbl: summarise(rs) for lbl, rs in res.items()},
+        "minus_noop_us": {lbl: round(statistics.median(
+            r["cpu_us_per_req"] - n["cpu_us_per_req"]
+            for r, n in zip(rs, res["probe-noop"])), 3) for lbl, rs in res.items()},
+        "rounds": res,
+    }
+
+
+def scale_start(run, n, scale):
+    """Starts bucket-cors with `n` buckets; returns the Envoy, or None (recorded) when it
+    does not start."""
+    t = time.monotonic()
+    cfg = json.dumps(plugin_config(n, 10))
+    gen_s = time.monotonic() - t
+    e = run.envoy(f"scale-{n}", "bucket-cors", dict(run.base_wasms, plugin_config=cfg))
+    try:
+        e.wait_ready(600)
+        verify_bucket_cors(e, SCENARIOS)
+    except RuntimeError as err:
+        failed_after = time.monotonic() - e.t0
+        e.stop()
+        scale["envoys"][e.label] = {
+            "buckets": n, "plugin_config_bytes": e.plugin_config_bytes,
+            "bootstrap_bytes": e.config_bytes, "failed": str(err),
+            "failed_after_s": round(failed_after, 2),
+            "log": log_reason(e.dir / "envoy.log")}
+        run.log(f"  {n} buckets: FAILED after {failed_after:.1f}s: {scale['envoys'][e.label]['log']}")
+        return None
+    time.sleep(1)
+    scale["envoys"][e.label] = {
+        "buckets": n, "plugin_config_bytes": e.plugin_config_bytes,
+        "bootstrap_bytes": e.config_bytes, "generate_s": round(gen_s, 3),
+        "startup_ready_s": round(e.ready_s, 3),
+        "startup_serving_s": round(e.serving_s, 3),
+        "rss_kib_concurrency1": e.rss_kib()}
+    run.log(f"  {n} buckets: config {e.plugin_config_bytes} B, ready in "
+            f"{e.ready_s:.2f}s, serving in {e.serving_s:.2f}s, RSS {e.rss_kib()} KiB")
+    return e
+
+
+def phase_scale(run):
+    """bucket-cors with more and more buckets: start-up, RSS per worker, CPU/request."""
+    counts = [int(x) for x in run.a.scale.split(",")]
+    run.log(f"scale: bucket-cors with {counts} buckets ('photos' has 10 rules)")
+    scale = {"counts": counts, "rules_of_benchmarked_bucket": 10,
+             "filler": "every 10th bucket 10 rules, the others 1", "envoys": {}}
+    envoys = [e for e in (scale_start(run, n, scale) for n in counts) if e is not None]
+    # RSS per worker: the same configuration with --concurrency 2, one at a time.
+    for e in envoys:
+        n = scale["envoys"][e.label]["buckets"]
+        w = dict(run.base_wasms, plugin_config=json.dumps(plugin_config(n, 10)))
+        e2 = run.envoy(f"scale-{n}-c2", "bucket-cors", w, concurrency=2)
+        e2.wait_ready(600)
+        time.sleep(1)
+        d = scale["envoys"][e.label]
+        d["startup_serving_s_concurrency2"] = round(e2.serving_s, 3)
+        d["rss_kib_concurrency2"] = e2.rss_kib()
+        d["rss_kib_per_extra_worker"] = e2.rss_kib() - d["rss_kib_concurrency1"]
+        e2.stop()
+    # Baseline: the no-op filter's RSS per extra worker.
+    base = {}
+    for c in (1, 2):
+        e3 = run.envoy(f"scale-noop-c{c}", "noop", concurrency=c)
+        e3.wait_ready(60)
+        time.sleep(1)
+        base[c] = e3.rss_kib()
+        e3.stop()
+    scale["noop_rss_kib"] = {"concurrency1": base[1], "concurrency2": base[2],
+                             "per_extra_worker": base[2] - base[1]}
+    run.warm(envoys, SCENARIOS)
+    res = run.rounds(envoys, SCENARIOS)
+    first = envoys[0].label
+    scale["scenarios"] = {}
+    for s in SCENARIOS:
+        scale["scenarios"][s] = {
+            "median": {lbl: summarise(rs) for lbl, rs in res[s].items()},
+            "ratio_cpu_per_req_vs_first": {
+                e.label: ratio_per_round(res[s], e.label, first) for e in envoys[1:]},
+            "rounds": res[s],
+        }
+    return scale
+
+
+def phase_startup(run):
+    """Each Envoy alone, started 3 times: median spawn -> first request served."""
+    run.log("startup: each Envoy started alone, 3 times (spawn -> first request served)")
+    st = {}
+    kinds = [("none", "none", 1), ("noop", "noop", 1), ("native", "native", 1),
+             ("bucket-cors", "bucket-cors", 1)]
+    kinds += [(f"bucket-cors-{n}", "bucket-cors", n)
+              for n in (1000, 10000) if n <= max(int(x) for x in run.a.scale.split(","))]
+    for label, kind, n in kinds:
+        w = dict(run.base_wasms, plugin_config=json.dumps(plugin_config(n, 1 if n == 1 else 10)))
+        runs = []
+        for _ in range(3):
+            e = run.envoy(f"startup-{label}", kind, w)
+            e.wait_ready(600)
+            time.sleep(0.5)
+            runs.append({"serving_s": round(e.serving_s, 3), "rss_kib": e.rss_kib()})
+            e.stop()
+        st[label] = {"buckets": n if kind == "bucket-cors" else None, "runs": runs,
+                     "median_serving_s": statistics.median(r["serving_s"] for r in runs),
+                     "median_rss_kib": statistics.median(r["rss_kib"] for r in runs)}
+        run.log(f"  {label}: {st[label]['median_serving_s']:.2f} s, "
+                f"{st[label]['median_rss_kib'] / 1024:.1f} MiB")
+    return st
+
+
+def phase_opt(run):
+    """bucket-cors as cargo builds it vs wasm-opt -O3 / -Oz (needs binaryen)."""
+    run.log("opt: bucket-cors as built by cargo vs wasm-opt -O3 / -Oz (with noop)")
+    variants = {"cargo": run.wasm, "O3": wasm_opt(run.wasm, "-O3"),
+                "Oz": wasm_opt(run.wasm, "-Oz")}
+    envoys = [run.envoy("opt-noop", "noop")]
+    envoys[-1].wait_ready(60)
+    for name, path in variants.items():
+        envoys.append(run.envoy(f"opt-{name}", "bucket-cors",
+                                dict(run.base_wasms, **{"bucket-cors": path})))
+        envoys[-1].wait_ready(60)
+        verify_bucket_cors(envoys[-1], SCENARIOS)
+    opt_scen = ["allowed_get", "allowed_preflight"]
+    run.warm(envoys, opt_scen)
+    res = run.rounds(envoys, opt_scen)
+    return {
+        "variants": {n: {"bytes": Path(p).stat().st_size,
+                         "startup_serving_s": round(e.serving_s, 3),
+                         "rss_kib": e.rss_kib()}
+                     for (n, p), e in zip(variants.items(), envoys[1:])},
+        "scenarios": {sc: {
+            "median": {lbl: summarise(rs) for lbl, rs in res[sc].items()},
+            "ratio_cpu_per_req_vs_noop": {e.label: ratio_per_round(res[sc], e.label, "opt-noop")
+                                          for e in envoys[1:]},
+            "rounds": res[sc]} for sc in opt_scen},
+    }
+
+
+def phase_size(run):
+    return size_phase(run.wasm, run.noop_wasm, run.log)
+
+
+# In the order they run; the opt phase only when binaryen's wasm-opt is installed.
+PHASES = {"main": phase_main, "probe": phase_probe, "scale": phase_scale,
+          "startup": phase_startup, "opt": phase_opt, "size": phase_size}
+
+
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--envoy", default=str(ROOT / ".venv/bin/envoy"))
     ap.add_argument("--wasm", default=str(ROOT / "target/wasm32-wasip1/release/bucket_cors.wasm"))
@@ -613,7 +813,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--scale", default="1,1000,10000,100000", help="bucket counts of the scale phase")
-    ap.add_argument("--phases", default="main,probe,scale,startup,opt,size")
+    ap.add_argument("--phases", default=",".join(PHASES))
     ap.add_argument("--quick", action="store_true",
                     help="smoke check: 1 s runs, 1 round, scale 1 and 1000; writes under target/")
     ap.add_argument("--out", default=None, help="results JSON (default bench/results.json)")
@@ -628,40 +828,34 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.seconds, a.rounds, a.scale = 1, 1, "1,1000"
-    out_path = Path(a.out) if a.out else (RUN / "results-quick.json" if a.quick
-                                          else ROOT / "bench/results.json")
-    write_md = not (a.quick or a.no_markdown)
-    if a.render:
-        md = markdown(json.loads(out_path.read_text()))
-        print(md)
-        if write_md:
-            update_benchmarks_md(md)
-        return
-    phases = set(a.phases.split(","))
+    a.out_path = Path(a.out) if a.out else (RUN / "results-quick.json" if a.quick
+                                            else ROOT / "bench/results.json")
+    a.write_md = not (a.quick or a.no_markdown)
+    return a
+
+
+def prepare(a):
+    """Checks the tools, builds the no-op filter and the bootstrap generator, writes the wrk
+    scripts; returns the Run every phase shares."""
     for tool in ("wrk", "taskset"):
         if not shutil.which(tool):
             sys.exit(f"{tool} not found: apt-get install wrk (taskset is in util-linux)")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     RUN.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-
-    def log(msg):
-        print(f"[{time.monotonic() - started:7.1f}s] {msg}", flush=True)
-
     envoy_bin = real_envoy(a.envoy)
     wasm = Path(a.wasm).resolve()
     if not wasm.exists():
         sys.exit(f"{wasm} is missing: run `make build`")
-    log("building bench/noop (wasm32-wasip1, release)")
+    run = Run(a, envoy_bin, wasm, ROOT / "target/bench/wasm32-wasip1/release/bench_noop.wasm")
+    run.log("building bench/noop (wasm32-wasip1, release) and testkit's bootstrap generator")
     subprocess.run(["cargo", "build", "--quiet", "--manifest-path", str(ROOT / "bench/noop/Cargo.toml"),
                     "--target", "wasm32-wasip1", "--release",
                     "--target-dir", str(ROOT / "target/bench")], check=True, timeout=900)
-    noop_wasm = ROOT / "target/bench/wasm32-wasip1/release/bench_noop.wasm"
+    subprocess.run(["cargo", "build", "--quiet", "--manifest-path", str(ROOT / "Cargo.toml"),
+                    "--release", "-p", "bucket-cors-testkit", "--bin", "bootstrap"],
+                   check=True, timeout=900)
     for s in SCENARIOS:
         wrk_script(s)
-
-    results = {
+    run.results = {
         "command": a.command or " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
@@ -676,260 +870,61 @@ def main():
                                  "delta over a run / requests; sched_cpu_us_per_req is the "
                                  "same from /proc/<pid>/task/*/schedstat (ns resolution)"},
     }
-    base_wasms = {"noop": noop_wasm, "bucket-cors": wasm,
-                  "plugin_config": json.dumps(plugin_config(1, 1))}
+    return run
+
+
+def run_phases(run, phases):
+    """Each phase in turn; a failed phase is recorded and the others still run."""
     try:
-        if "main" in phases:
+        for name, phase in PHASES.items():
+            if name not in phases or (name == "opt" and not shutil.which("wasm-opt")):
+                continue
             try:
-                log("main: starting 4 Envoys (none, noop, native, bucket-cors)")
-                envoys = []
-                for k in ("none", "noop", "native", "bucket-cors"):
-                    # One at a time, so that each start-up time is its own.
-                    envoys.append(Envoy(k, k, envoy_bin, base_wasms, a.envoy_core))
-                    envoys[-1].wait_ready(60)
-                verify_bucket_cors(envoys[3], SCENARIOS)
-                checks = {s: {e.label: check(e, s) for e in envoys} for s in SCENARIOS}
-                log("main: warm-up")
-                for e in envoys:
-                    for s in SCENARIOS:
-                        drive(e, s, 1, a.connections, a.load_core)
-                res = run_rounds(envoys, list(SCENARIOS), a.rounds, a.seconds, a.connections,
-                                 a.load_core, log)
-                main_out = {"envoys": {e.label: {"startup_ready_s": round(e.ready_s, 3),
-                                                 "startup_serving_s": round(e.serving_s, 3),
-                                                 "rss_kib": e.rss_kib(),
-                                                 "config_bytes": e.config_bytes} for e in envoys},
-                            "checks": checks, "scenarios": {}}
-                for s in SCENARIOS:
-                    main_out["scenarios"][s] = {
-                        "median": {lbl: summarise(rs) for lbl, rs in res[s].items()},
-                        "ratio_cpu_per_req": {
-                            "bucket-cors/noop": ratio_per_round(res[s], "bucket-cors", "noop"),
-                            "bucket-cors/native": ratio_per_round(res[s], "bucket-cors", "native"),
-                            "bucket-cors/none": ratio_per_round(res[s], "bucket-cors", "none"),
-                            "noop/none": ratio_per_round(res[s], "noop", "none"),
-                            "native/none": ratio_per_round(res[s], "native", "none"),
-                        },
-                        "ratio_sched_cpu_per_req": {
-                            "bucket-cors/noop": ratio_per_round(res[s], "bucket-cors", "noop",
-                                                                "sched_cpu_us_per_req"),
-                        },
-                        "rounds": res[s],
-                    }
-                results["main"] = main_out
-                for e in envoys:
-                    e.stop()
-                kill_all()
+                run.results[name] = phase(run)
             except Exception as err:  # recorded; the other phases still run
-                log(f"main: FAILED: {err!r}")
-                results["main_error"] = repr(err)
-                kill_all()
-            (RUN / "results-partial.json").write_text(json.dumps(results, indent=1))
-
-        if "probe" in phases:
-            try:
-                modes = ["noop", "reqmap", "maps", "maps_set6", "maps_setmap", "single", "single_set6"]
-                log("probe: starting " + ", ".join(modes) + " and bucket-cors")
-                envoys = [Envoy(f"probe-{m}", f"probe:{m}", envoy_bin, base_wasms, a.envoy_core)
-                          for m in modes]
-                envoys.append(Envoy("probe-bucket-cors", "bucket-cors", envoy_bin, base_wasms,
-                                    a.envoy_core))
-                for e in envoys:
-                    e.wait_ready(60)
-                for e in envoys:
-                    drive(e, "allowed_get", 1, a.connections, a.load_core)
-                res = run_rounds(envoys, ["allowed_get"], a.rounds, a.seconds, a.connections,
-                                 a.load_core, log)["allowed_get"]
-                results["probe"] = {
-                    "scenario": "allowed_get",
-                    "median": {lbl: summarise(rs) for lbl, rs in res.items()},
-                    "minus_noop_us": {lbl: round(statistics.median(
-                        r["cpu_us_per_req"] - n["cpu_us_per_req"]
-                        for r, n in zip(rs, res["probe-noop"])), 3) for lbl, rs in res.items()},
-                    "rounds": res,
-                }
-                kill_all()
-            except Exception as err:  # recorded; the other phases still run
-                log(f"probe: FAILED: {err!r}")
-                results["probe_error"] = repr(err)
-                kill_all()
-            (RUN / "results-partial.json").write_text(json.dumps(results, indent=1))
-
-        if "scale" in phases:
-            try:
-                counts = [int(x) for x in a.scale.split(",")]
-                log(f"scale: bucket-cors with {counts} buckets ('photos' has 10 rules)")
-                scale = {"counts": counts, "rules_of_benchmarked_bucket": 10,
-                         "filler": "every 10th bucket 10 rules, the others 1", "envoys": {}}
-                envoys = []
-                for n in counts:
-                    t = time.monotonic()
-                    cfg = json.dumps(plugin_config(n, 10))
-                    gen_s = time.monotonic() - t
-                    w = dict(base_wasms, plugin_config=cfg)
-                    e = Envoy(f"scale-{n}", "bucket-cors", envoy_bin, w, a.envoy_core)
-                    try:
-                        e.wait_ready(600)
-                        verify_bucket_cors(e, SCENARIOS)
-                    except RuntimeError as err:
-                        failed_after = time.monotonic() - e.t0
-                        e.stop()
-                        scale["envoys"][e.label] = {
-                            "buckets": n, "plugin_config_bytes": e.plugin_config_bytes,
-                            "bootstrap_bytes": e.config_bytes, "failed": str(err),
-                            "failed_after_s": round(failed_after, 2),
-                            "log": log_reason(e.dir / "envoy.log")}
-                        log(f"  {n} buckets: FAILED after {failed_after:.1f}s: "
-                            f"{scale['envoys'][e.label]['log']}")
-                        continue
-                    time.sleep(1)
-                    scale["envoys"][e.label] = {
-                        "buckets": n, "plugin_config_bytes": e.plugin_config_bytes,
-                        "bootstrap_bytes": e.config_bytes, "generate_s": round(gen_s, 3),
-                        "startup_ready_s": round(e.ready_s, 3),
-                        "startup_serving_s": round(e.serving_s, 3),
-                        "rss_kib_concurrency1": e.rss_kib()}
-                    log(f"  {n} buckets: config {e.plugin_config_bytes} B, ready in "
-                        f"{e.ready_s:.2f}s, serving in {e.serving_s:.2f}s, RSS {e.rss_kib()} KiB")
-                    envoys.append(e)
-                # RSS per worker: the same configuration with --concurrency 2, one at a time.
-                for e in envoys:
-                    n = scale["envoys"][e.label]["buckets"]
-                    w = dict(base_wasms, plugin_config=json.dumps(plugin_config(n, 10)))
-                    e2 = Envoy(f"scale-{n}-c2", "bucket-cors", envoy_bin, w, a.envoy_core, concurrency=2)
-                    e2.wait_ready(600)
-                    time.sleep(1)
-                    d = scale["envoys"][e.label]
-                    d["startup_serving_s_concurrency2"] = round(e2.serving_s, 3)
-                    d["rss_kib_concurrency2"] = e2.rss_kib()
-                    d["rss_kib_per_extra_worker"] = e2.rss_kib() - d["rss_kib_concurrency1"]
-                    e2.stop()
-                # Baseline: the no-op filter's RSS per extra worker.
-                base = {}
-                for c in (1, 2):
-                    e3 = Envoy(f"scale-noop-c{c}", "noop", envoy_bin, base_wasms, a.envoy_core,
-                               concurrency=c)
-                    e3.wait_ready(60)
-                    time.sleep(1)
-                    base[c] = e3.rss_kib()
-                    e3.stop()
-                scale["noop_rss_kib"] = {"concurrency1": base[1], "concurrency2": base[2],
-                                         "per_extra_worker": base[2] - base[1]}
-                for e in envoys:
-                    for s in SCENARIOS:
-                        drive(e, s, 1, a.connections, a.load_core)
-                res = run_rounds(envoys, list(SCENARIOS), a.rounds, a.seconds, a.connections,
-                                 a.load_core, log)
-                first = envoys[0].label
-                scale["scenarios"] = {}
-                for s in SCENARIOS:
-                    scale["scenarios"][s] = {
-                        "median": {lbl: summarise(rs) for lbl, rs in res[s].items()},
-                        "ratio_cpu_per_req_vs_first": {
-                            e.label: ratio_per_round(res[s], e.label, first) for e in envoys[1:]},
-                        "rounds": res[s],
-                    }
-                results["scale"] = scale
-                kill_all()
-            except Exception as err:  # recorded; the other phases still run
-                log(f"scale: FAILED: {err!r}")
-                results["scale_error"] = repr(err)
-                kill_all()
-            (RUN / "results-partial.json").write_text(json.dumps(results, indent=1))
-
-        if "startup" in phases:
-            try:
-                log("startup: each Envoy started alone, 3 times (spawn -> first request served)")
-                st = {}
-                kinds = [("none", "none", 1), ("noop", "noop", 1), ("native", "native", 1),
-                         ("bucket-cors", "bucket-cors", 1)]
-                kinds += [(f"bucket-cors-{n}", "bucket-cors", n)
-                          for n in (1000, 10000) if n <= max(int(x) for x in a.scale.split(","))]
-                for label, kind, n in kinds:
-                    w = dict(base_wasms, plugin_config=json.dumps(
-                        plugin_config(n, 1 if n == 1 else 10)))
-                    runs = []
-                    for i in range(3):
-                        e = Envoy(f"startup-{label}", kind, envoy_bin, w, a.envoy_core)
-                        e.wait_ready(600)
-                        time.sleep(0.5)
-                        runs.append({"serving_s": round(e.serving_s, 3), "rss_kib": e.rss_kib()})
-                        e.stop()
-                    st[label] = {"buckets": n if kind == "bucket-cors" else None, "runs": runs,
-                                 "median_serving_s": statistics.median(r["serving_s"] for r in runs),
-                                 "median_rss_kib": statistics.median(r["rss_kib"] for r in runs)}
-                    log(f"  {label}: {st[label]['median_serving_s']:.2f} s, "
-                        f"{st[label]['median_rss_kib'] / 1024:.1f} MiB")
-                results["startup"] = st
-            except Exception as err:  # recorded; the other phases still run
-                log(f"startup: FAILED: {err!r}")
-                results["startup_error"] = repr(err)
-                kill_all()
-            (RUN / "results-partial.json").write_text(json.dumps(results, indent=1))
-
-        if "opt" in phases and shutil.which("wasm-opt"):
-            try:
-                log("opt: bucket-cors as built by cargo vs wasm-opt -O3 / -Oz (with noop)")
-                variants = {"cargo": wasm, "O3": wasm_opt(wasm, "-O3"), "Oz": wasm_opt(wasm, "-Oz")}
-                envoys = [Envoy("opt-noop", "noop", envoy_bin, base_wasms, a.envoy_core)]
-                envoys[-1].wait_ready(60)
-                for name, path in variants.items():
-                    envoys.append(Envoy(f"opt-{name}", "bucket-cors", envoy_bin,
-                                        dict(base_wasms, **{"bucket-cors": path}), a.envoy_core))
-                    envoys[-1].wait_ready(60)
-                    verify_bucket_cors(envoys[-1], SCENARIOS)
-                opt_scen = ["allowed_get", "allowed_preflight"]
-                for e in envoys:
-                    for sc in opt_scen:
-                        drive(e, sc, 1, a.connections, a.load_core)
-                res = run_rounds(envoys, opt_scen, a.rounds, a.seconds, a.connections,
-                                 a.load_core, log)
-                results["opt"] = {
-                    "variants": {n: {"bytes": Path(p).stat().st_size,
-                                     "startup_serving_s": round(e.serving_s, 3),
-                                     "rss_kib": e.rss_kib()}
-                                 for (n, p), e in zip(variants.items(), envoys[1:])},
-                    "scenarios": {sc: {
-                        "median": {lbl: summarise(rs) for lbl, rs in res[sc].items()},
-                        "ratio_cpu_per_req_vs_noop": {e.label: ratio_per_round(res[sc], e.label, "opt-noop")
-                                                      for e in envoys[1:]},
-                        "rounds": res[sc]} for sc in opt_scen},
-                }
-                kill_all()
-            except Exception as err:  # recorded; the other phases still run
-                log(f"opt: FAILED: {err!r}")
-                results["opt_error"] = repr(err)
-                kill_all()
-            (RUN / "results-partial.json").write_text(json.dumps(results, indent=1))
-
-        if "size" in phases:
-            try:
-                results["size"] = size_phase(wasm, noop_wasm, log)
-            except Exception as err:  # recorded; the other phases still run
-                log(f"size: FAILED: {err!r}")
-                results["size_error"] = repr(err)
-                kill_all()
-            (RUN / "results-partial.json").write_text(json.dumps(results, indent=1))
-
+                run.log(f"{name}: FAILED: {err!r}")
+                run.results[f"{name}_error"] = repr(err)
+            kill_all()
+            (RUN / "results-partial.json").write_text(json.dumps(run.results, indent=1))
     finally:
         kill_all()
 
-    results["elapsed_s"] = round(time.monotonic() - started, 1)
-    if a.merge and out_path.exists():
-        old = json.loads(out_path.read_text())
+
+def write_results(run):
+    """results JSON (merged with --out's other phases under --merge) and, unless --quick or
+    --no-markdown, BENCHMARKS.md."""
+    a, results = run.a, run.results
+    results["elapsed_s"] = round(time.monotonic() - run.started, 1)
+    if a.merge and a.out_path.exists():
+        old = json.loads(a.out_path.read_text())
         results["also"] = old.get("also", []) + [{k: results[k] for k in (
-            "command", "date_utc", "elapsed_s", "params")} | {"phases": sorted(phases)}]
+            "command", "date_utc", "elapsed_s", "params")} | {"phases": sorted(set(a.phases.split(",")))}]
         for k in ("command", "date_utc", "elapsed_s", "params", "machine", "tools"):
             results[k] = old.get(k, results[k])
         results = old | results
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(results, indent=1) + "\n")
-    log(f"wrote {out_path}")
+    a.out_path.parent.mkdir(parents=True, exist_ok=True)
+    a.out_path.write_text(json.dumps(results, indent=1) + "\n")
+    run.log(f"wrote {a.out_path}")
     md = markdown(results)
     print(md)
-    if write_md:
+    if a.write_md:
         update_benchmarks_md(md)
-        log("updated BENCHMARKS.md")
+        run.log("updated BENCHMARKS.md")
+
+
+def main():
+    a = parse_args()
+    if a.render:
+        md = markdown(json.loads(a.out_path.read_text()))
+        print(md)
+        if a.write_md:
+            update_benchmarks_md(md)
+        return
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    run = prepare(a)
+    run_phases(run, set(a.phases.split(",")))
+    write_results(run)
 
 
 # --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-//! Starts a real Envoy with the bucket-cors wasm filter in front of one upstream address.
-//! The listener is static, or (with [`EnvoyOptions::lds_from_file`]) read from a watched LDS
-//! file that [`Envoy::update_plugin_config`] replaces while Envoy runs.
+//! Starts a real Envoy with the bucket-cors wasm filter in front of one upstream address, on
+//! free loopback ports, with a bootstrap from [`crate::bootstrap`]. The listener is static, or
+//! (with [`EnvoyOptions::lds_from_file`]) read from a watched LDS file that
+//! [`Envoy::update_plugin_config`] replaces while Envoy runs.
 //!
 //! The binary and the wasm come from `ENVOY_BIN` and `BUCKET_CORS_WASM`, defaulting to
 //! `<repo>/.venv/bin/envoy` and `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm`.
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::bootstrap::{Bootstrap, HttpFilter};
 use crate::http;
 
 /// The repository root (parent of the testkit crate).
@@ -68,10 +70,12 @@ pub struct EnvoyOptions {
     /// Route timeout.
     pub route_timeout: Duration,
     /// Take the listener from a watched file (dynamic LDS from the filesystem) instead of the
-    /// bootstrap's `static_resources`: `<dir>/lds/lds.yaml`, watched through
+    /// bootstrap's `static_resources`: `<dir>/lds/lds.json`, watched through
     /// `watched_directory`. [`Envoy::update_plugin_config`] then swaps the plugin configuration
     /// while Envoy runs. Default false (static listener).
     pub lds_from_file: bool,
+    /// Envoy's `--concurrency` (worker threads). Default 1.
+    pub concurrency: u32,
     /// Further command-line arguments, appended after the launcher's own (e.g.
     /// `["--drain-time-s", "5"]`). Default none.
     pub extra_args: Vec<String>,
@@ -89,6 +93,7 @@ impl Default for EnvoyOptions {
             generate_request_id: true,
             route_timeout: Duration::from_secs(10),
             lds_from_file: false,
+            concurrency: 1,
             extra_args: Vec::new(),
         }
     }
@@ -163,10 +168,21 @@ pub struct Envoy {
 
 /// The listener of an LDS-from-file Envoy, to be rewritten with a new plugin configuration.
 struct Lds {
+    /// The bootstrap without its filter, which [`Envoy::update_plugin_config`] adds anew.
+    unfiltered: Bootstrap,
     wasm: PathBuf,
-    opts: EnvoyOptions,
     /// The `version_info` of the last file written.
     version: AtomicU64,
+}
+
+impl Lds {
+    /// The LDS file of `version` with this plugin configuration.
+    fn file(&self, version: u64, plugin_config_json: &str) -> String {
+        self.unfiltered
+            .clone()
+            .filter(HttpFilter::bucket_cors(&self.wasm, plugin_config_json))
+            .lds(version)
+    }
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -190,167 +206,6 @@ fn free_ports() -> io::Result<(u16, u16)> {
     let a = TcpListener::bind("127.0.0.1:0")?;
     let b = TcpListener::bind("127.0.0.1:0")?;
     Ok((a.local_addr()?.port(), b.local_addr()?.port()))
-}
-
-/// A JSON string literal, which is also a valid YAML double-quoted scalar.
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20
-                || c == '\u{7f}'
-                || c == '\u{85}'
-                || c == '\u{2028}'
-                || c == '\u{2029}' =>
-            {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The listener (HCM → wasm filter → router → cluster `objstore`) as a YAML mapping at
-/// indentation 0, without the `@type` an LDS resource needs.
-fn listener_yaml(
-    plugin_config_json: &str,
-    listen_port: u16,
-    wasm: &Path,
-    opts: &EnvoyOptions,
-) -> String {
-    format!(
-        r#"name: main
-address:
-  socket_address: {{ address: 127.0.0.1, port_value: {listen_port} }}
-filter_chains:
-- filters:
-  - name: envoy.filters.network.http_connection_manager
-    typed_config:
-      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-      stat_prefix: ingress
-      codec_type: AUTO
-      preserve_external_request_id: {preserve}
-      generate_request_id: {generate}
-      route_config:
-        name: local
-        virtual_hosts:
-        - name: all
-          domains: ["*"]
-          routes:
-          - match: {{ prefix: "/" }}
-            route: {{ cluster: objstore, timeout: {timeout}s }}
-      http_filters:
-      - name: envoy.filters.http.wasm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-          config:
-            name: bucket-cors
-            root_id: bucket-cors
-            vm_config:
-              vm_id: bucket-cors
-              runtime: envoy.wasm.runtime.v8
-              code:
-                local:
-                  filename: {wasm}
-            configuration:
-              "@type": type.googleapis.com/google.protobuf.StringValue
-              value: {config}
-      - name: envoy.filters.http.router
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-"#,
-        preserve = opts.preserve_external_request_id,
-        generate = opts.generate_request_id,
-        timeout = opts.route_timeout.as_secs().max(1),
-        wasm = quote(&wasm.to_string_lossy()),
-        config = quote(plugin_config_json),
-    )
-}
-
-/// A YAML mapping (lines at indentation 0) as one item of a block sequence at `indent`.
-fn sequence_item(mapping: &str, indent: usize) -> String {
-    let mut out = String::with_capacity(mapping.len() + 64);
-    for (i, line) in mapping.lines().enumerate() {
-        out.push_str(&" ".repeat(indent));
-        out.push_str(if i == 0 { "- " } else { "  " });
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-/// The `clusters:` entry (at indentation 2) of the one upstream.
-fn clusters_yaml(upstream: SocketAddr) -> String {
-    format!(
-        r#"  clusters:
-  - name: objstore
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: objstore
-      endpoints:
-      - lb_endpoints:
-        - endpoint:
-            address:
-              socket_address: {{ address: {up_ip}, port_value: {up_port} }}
-"#,
-        up_ip = upstream.ip(),
-        up_port = upstream.port(),
-    )
-}
-
-/// The bootstrap YAML: one listener → HCM → wasm filter → router → one static cluster.
-pub fn bootstrap_yaml(
-    plugin_config_json: &str,
-    upstream: SocketAddr,
-    listen_port: u16,
-    admin_port: u16,
-    wasm: &Path,
-    opts: &EnvoyOptions,
-) -> String {
-    format!(
-        "admin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin_port} }}\nstatic_resources:\n  listeners:\n{listener}{clusters}",
-        listener = sequence_item(&listener_yaml(plugin_config_json, listen_port, wasm, opts), 2),
-        clusters = clusters_yaml(upstream),
-    )
-}
-
-/// The bootstrap YAML of LDS-from-file mode: the admin interface, the cluster, and the
-/// listener from `lds_dir/lds.yaml`, watched through `watched_directory` (replace the file
-/// by renaming a new one over it).
-pub fn lds_bootstrap_yaml(upstream: SocketAddr, admin_port: u16, lds_dir: &Path) -> String {
-    format!(
-        "node: {{ id: bucket-cors-test, cluster: bucket-cors-test }}\nadmin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin_port} }}\ndynamic_resources:\n  lds_config:\n    resource_api_version: V3\n    path_config_source:\n      path: {path}\n      watched_directory:\n        path: {dir}\nstatic_resources:\n{clusters}",
-        path = quote(&lds_dir.join("lds.yaml").to_string_lossy()),
-        dir = quote(&lds_dir.to_string_lossy()),
-        clusters = clusters_yaml(upstream),
-    )
-}
-
-/// An LDS file (a discovery response in YAML) holding the one listener.
-pub fn lds_yaml(
-    version: u64,
-    plugin_config_json: &str,
-    listen_port: u16,
-    wasm: &Path,
-    opts: &EnvoyOptions,
-) -> String {
-    let listener = format!(
-        "\"@type\": type.googleapis.com/envoy.config.listener.v3.Listener\n{}",
-        listener_yaml(plugin_config_json, listen_port, wasm, opts)
-    );
-    format!(
-        "version_info: \"{version}\"\nresources:\n{}",
-        sequence_item(&listener, 0)
-    )
 }
 
 /// Writes `contents` next to `path` and renames it over `path` (one atomic replacement, the
@@ -410,40 +265,37 @@ impl Envoy {
         let dir = temp_dir().map_err(io)?;
         let (listen_port, admin_port) = free_ports().map_err(io)?;
         let wasm = absolute(opts.wasm.clone());
-        let (yaml, lds) = if opts.lds_from_file {
-            let lds_dir = dir.join("lds");
-            fs::create_dir_all(&lds_dir).map_err(io)?;
+        let mut unfiltered = Bootstrap::to_upstream(listen_port, admin_port, upstream)
+            .route_timeout(opts.route_timeout);
+        unfiltered.preserve_external_request_id = opts.preserve_external_request_id;
+        unfiltered.generate_request_id = opts.generate_request_id;
+        let lds = if opts.lds_from_file {
+            let file = dir.join("lds").join("lds.json");
+            fs::create_dir_all(dir.join("lds")).map_err(io)?;
+            unfiltered = unfiltered.listener_from_file(&file);
             let lds = Lds {
+                unfiltered: unfiltered.clone(),
                 wasm: wasm.clone(),
-                opts: opts.clone(),
                 version: AtomicU64::new(1),
             };
-            let listener = lds_yaml(1, plugin_config_json, listen_port, &wasm, opts);
-            replace_atomically(&lds_dir.join("lds.yaml"), &listener).map_err(io)?;
-            (
-                lds_bootstrap_yaml(upstream, admin_port, &lds_dir),
-                Some(lds),
-            )
+            replace_atomically(&file, &lds.file(1, plugin_config_json)).map_err(io)?;
+            Some(lds)
         } else {
-            let yaml = bootstrap_yaml(
-                plugin_config_json,
-                upstream,
-                listen_port,
-                admin_port,
-                &wasm,
-                opts,
-            );
-            (yaml, None)
+            None
         };
-        let boot = dir.join("bootstrap.yaml");
-        fs::write(&boot, &yaml).map_err(io)?;
+        let bootstrap = unfiltered
+            .filter(HttpFilter::bucket_cors(&wasm, plugin_config_json))
+            .bootstrap();
+        let boot = dir.join("bootstrap.json");
+        fs::write(&boot, &bootstrap).map_err(io)?;
         let out = fs::File::create(dir.join("stdout.log")).map_err(io)?;
         let err = fs::File::create(dir.join("stderr.log")).map_err(io)?;
         let t0 = Instant::now();
         let child = Command::new(&opts.envoy_bin)
             .arg("-c")
             .arg(&boot)
-            .args(["--disable-hot-restart", "--concurrency", "1"])
+            .arg("--disable-hot-restart")
+            .args(["--concurrency", &opts.concurrency.to_string()])
             .arg("--log-path")
             .arg(dir.join("envoy.log"))
             .args(["-l", &opts.log_level])
@@ -589,7 +441,7 @@ impl Envoy {
     pub fn lds_path(&self) -> Option<PathBuf> {
         self.lds
             .as_ref()
-            .map(|_| self.dir.join("lds").join("lds.yaml"))
+            .map(|_| self.dir.join("lds").join("lds.json"))
     }
 
     /// LDS-from-file mode: writes the listener again with a new plugin configuration (JSON
@@ -604,14 +456,8 @@ impl Envoy {
             )
         })?;
         let version = lds.version.fetch_add(1, Ordering::SeqCst) + 1;
-        let listener = lds_yaml(
-            version,
-            plugin_config_json,
-            self.addr.port(),
-            &lds.wasm,
-            &lds.opts,
-        );
-        replace_atomically(&self.dir.join("lds").join("lds.yaml"), &listener)?;
+        let file = self.dir.join("lds").join("lds.json");
+        replace_atomically(&file, &lds.file(version, plugin_config_json))?;
         Ok(version)
     }
 
@@ -624,6 +470,22 @@ impl Envoy {
             }
         }
         s
+    }
+
+    /// Envoy's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Envoy's resident memory (`VmRSS` of `/proc/<pid>/status`), in kB.
+    pub fn rss_kib(&self) -> io::Result<u64> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| io::Error::other(format!("no VmRSS for pid {}", self.pid())))
     }
 
     /// Whether the process is still running.

@@ -3,6 +3,8 @@
 //! - [`objstore`]: a real HTTP/1.1 upstream that behaves like a tiny in-memory object store and
 //!   records every request it receives, so a test can tell whether a request reached it.
 //! - [`envoy`]: starts a real Envoy with the built wasm filter in front of an upstream address.
+//! - [`bootstrap`]: the one generator of Envoy bootstraps (tests, soak and bench), written
+//!   with [`json`].
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
 //!   line in order, duplicates included.
 //! - [`expect`]: the response checks the end-to-end suites share.
@@ -11,12 +13,14 @@
 //!
 //! Everything listens on and talks to 127.0.0.1 only, and every wait is bounded.
 
+pub mod bootstrap;
 pub mod case;
 pub mod client;
 pub mod envoy;
 pub mod expect;
 pub mod fixture;
 pub mod http;
+pub mod json;
 pub mod objstore;
 
 /// The spec's vocabulary, re-exported so that every suite names it through the harness.

@@ -1,0 +1,121 @@
+//! The HTTP filters a bootstrap can put before the router. A new kind of filter (an ECDS
+//! `config_discovery` entry, a dynamic module) is one more variant here: its `http_filters`
+//! entry and its per-virtual-host configuration, if any.
+
+use std::path::PathBuf;
+
+use super::{extension, nest, typed};
+use crate::json::{obj, s, Json};
+
+const WASM: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+const STRING_VALUE: &str = "type.googleapis.com/google.protobuf.StringValue";
+const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors";
+const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
+
+/// One HTTP filter of the listener's chain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpFilter {
+    /// A proxy-wasm filter (bucket-cors, or the bench's no-op) in V8.
+    Wasm(WasmFilter),
+    /// Envoy's own CORS filter, with `policy` on the virtual host.
+    NativeCors(CorsPolicy),
+}
+
+/// A proxy-wasm filter from a local `.wasm` file; `name` is also its `root_id` and `vm_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WasmFilter {
+    pub name: String,
+    pub file: PathBuf,
+    /// The plugin configuration, passed as a `StringValue`.
+    pub configuration: String,
+}
+
+impl HttpFilter {
+    /// The bucket-cors filter from `wasm` with this plugin configuration (JSON text).
+    pub fn bucket_cors(wasm: impl Into<PathBuf>, config_json: &str) -> HttpFilter {
+        HttpFilter::Wasm(WasmFilter {
+            name: "bucket-cors".into(),
+            file: wasm.into(),
+            configuration: config_json.into(),
+        })
+    }
+
+    /// The `http_filters` entry.
+    pub(super) fn entry(&self) -> Json {
+        match self {
+            HttpFilter::Wasm(w) => {
+                let vm = obj([
+                    ("vm_id", s(&w.name)),
+                    ("runtime", s("envoy.wasm.runtime.v8")),
+                    (
+                        "code",
+                        nest(&["local", "filename"], s(w.file.to_string_lossy())),
+                    ),
+                ]);
+                let config = obj([
+                    ("name", s(&w.name)),
+                    ("root_id", s(&w.name)),
+                    ("vm_config", vm),
+                    (
+                        "configuration",
+                        typed(STRING_VALUE, obj([("value", s(&w.configuration))])),
+                    ),
+                ]);
+                extension("envoy.filters.http.wasm", WASM, obj([("config", config)]))
+            }
+            HttpFilter::NativeCors(_) => extension("envoy.filters.http.cors", CORS, obj([])),
+        }
+    }
+
+    /// The filter's `typed_per_filter_config` entry on the virtual host, if it has one.
+    pub(super) fn virtual_host_config(&self) -> Option<(String, Json)> {
+        match self {
+            HttpFilter::Wasm(_) => None,
+            HttpFilter::NativeCors(p) => Some(("envoy.filters.http.cors".into(), p.to_json())),
+        }
+    }
+}
+
+/// The fields of Envoy's `CorsPolicy` a bucket rule maps to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CorsPolicy {
+    /// Origins allowed exactly.
+    pub origins: Vec<String>,
+    /// Origins allowed by a (RE2) regular expression.
+    pub origin_regexes: Vec<String>,
+    /// `allow_methods`, `allow_headers`, `expose_headers`: comma-separated, as Envoy takes them.
+    pub methods: String,
+    pub headers: String,
+    pub expose_headers: String,
+    pub max_age: Option<u64>,
+    pub credentials: bool,
+}
+
+impl CorsPolicy {
+    fn to_json(&self) -> Json {
+        let matchers = self
+            .origins
+            .iter()
+            .map(|o| obj([("exact", s(o))]))
+            .chain(
+                self.origin_regexes
+                    .iter()
+                    .map(|r| obj([("safe_regex", obj([("regex", s(r))]))])),
+            )
+            .collect();
+        let mut p = typed(
+            CORS_POLICY,
+            obj([
+                ("allow_origin_string_match", Json::Arr(matchers)),
+                ("allow_methods", s(&self.methods)),
+                ("allow_headers", s(&self.headers)),
+                ("expose_headers", s(&self.expose_headers)),
+                ("allow_credentials", Json::Bool(self.credentials)),
+            ]),
+        );
+        if let Some(age) = self.max_age {
+            p.set("max_age", s(age.to_string()));
+        }
+        p
+    }
+}
