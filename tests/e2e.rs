@@ -20,3 +20,5 @@ mod config;
 mod main_config;
 #[path = "e2e/preflight.rs"]
 mod preflight;
+#[path = "e2e/upstream_cors.rs"]
+mod upstream_cors;

@@ -710,3 +710,94 @@ fn empty_and_null_origins() {
     ];
     bench("empty-null").run(cases);
 }
+
+/// Issue 10 (docs/spec.md `upstream_cors`): behind a store that reflects every Origin with
+/// credentials and answers preflights itself (MinIO community's default handler), no hostile
+/// host, path or Origin gets the store's CORS through the gateway. Every answer may carry
+/// only what the rules grant: `*`, or an allowed origin echoed.
+#[test]
+fn a_reflecting_upstream_leaks_nothing_on_hostile_requests() {
+    let b = bucket_cors_testkit::Bench::start_reflecting("hostile-reflecting", CONFIG);
+    let allowed = |o: &str| {
+        o == WWW || (o.starts_with("https://") && o.ends_with(".example.org") && !o.contains(','))
+    };
+    let hosts = [
+        PS,
+        "s3.test",
+        "photos.s3.test",
+        "other.s3.test",
+        "x.other.s3.test",
+        "S3.TEST.",
+        "[::1]",
+    ];
+    let paths = [
+        "/",
+        "/other/k",
+        "/photos/k",
+        "/%70hotos/k",
+        "/../other/k",
+        "/Photos/k",
+        "//photos/k",
+        "/?cors",
+    ];
+    let origins: [&[u8]; 5] = [
+        b"https://evil.example.net",
+        b"null",
+        WWW.as_bytes(),
+        b"https://www.example.com,https://evil.example.net",
+        b"https://\xff.example.org",
+    ];
+    let mut problems = Vec::new();
+    let mut sent = 0;
+    for host in hosts {
+        for path in paths {
+            for origin in origins {
+                for preflight in [false, true] {
+                    let req = if preflight {
+                        RawRequest::new("OPTIONS", host, path)
+                            .header("Origin", origin)
+                            .header("Access-Control-Request-Method", "PUT")
+                            .header("Access-Control-Request-Headers", "authorization")
+                    } else {
+                        RawRequest::new("GET", host, path).header("Origin", origin)
+                    };
+                    let what = format!(
+                        "{} {host} {path} Origin {:?}",
+                        if preflight { "preflight" } else { "GET" },
+                        String::from_utf8_lossy(origin)
+                    );
+                    if !bucket_cors_testkit::case::selected(&what) {
+                        continue;
+                    }
+                    sent += 1;
+                    let r = match bucket_cors_testkit::send(b.envoy.addr(), &req) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            problems.push(format!("{what}: {e}"));
+                            continue;
+                        }
+                    };
+                    let acao = r.header_all(ACAO);
+                    let leak = acao.len() > 1
+                        || acao.iter().any(|o| *o != "*" && !allowed(o))
+                        || r.header_all(ACEH).iter().any(|v| v.contains("X-Amz*"))
+                        || (r.header(ACAC).is_some() && acao.iter().all(|o| !allowed(o)));
+                    if leak {
+                        problems.push(format!("{what}: the store's CORS leaked:\n{r}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {sent} answers leaked:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        b.bad_log_lines().is_empty(),
+        "Envoy log: {:?}",
+        b.bad_log_lines()
+    );
+}

@@ -357,7 +357,7 @@ fn metrics_count_each_outcome_in_stats() {
 /// upstream and is not counted as refused.
 #[test]
 fn metrics_forwarded_preflight_is_not_refused() {
-    let config = r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": ["https://www.example.com"], "AllowedMethod": ["GET"]}]}}, "unmatched_preflight": "forward"}"#;
+    let config = r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": ["https://www.example.com"], "AllowedMethod": ["GET"]}]}}, "unmatched_preflight": "forward", "upstream_cors": "pass"}"#;
     let (store, envoy) = start("metrics-forward", config, &EnvoyOptions::default());
     let addr = envoy.addr();
     let r = send(addr, &preflight("/nocors/k", WWW, "GET")).expect("preflight");
@@ -391,7 +391,8 @@ const REPORT_CONFIG: &str = r#"{
       ]
     }
   },
-  "unmatched_preflight": "forward"
+  "unmatched_preflight": "forward",
+  "upstream_cors": "pass"
 }"#;
 
 /// The headers `x-objstore-cors: all` makes the upstream send, in its order.

@@ -264,6 +264,23 @@ fn render_action(out: &mut String, label: &str, action: &Action, response: &[(St
             );
         }
         Action::Reply(reply) => render_reply(out, label, reply),
+        Action::Forward(plan) if !plan.is_governed() => {
+            let ops = plan.header_ops(response.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+            let _ = writeln!(
+                out,
+                "{label}: forwarded to the upstream; no rules govern the response, so upstream_cors \"strip\" removes the upstream's own CORS headers"
+            );
+            let removes: Vec<&str> = ops
+                .iter()
+                .filter_map(|op| match op {
+                    HeaderOp::Remove(n) => Some(*n),
+                    HeaderOp::Set(..) => None,
+                })
+                .collect();
+            if !removes.is_empty() {
+                let _ = writeln!(out, "  removes: {}", removes.join(", "));
+            }
+        }
         Action::Forward(plan) => {
             let ops = plan.header_ops(response.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
             let sets: Vec<_> = ops

@@ -616,9 +616,29 @@ fn explain_requests_the_filter_leaves_alone() {
             "request: GET / (authority s3.example.com)",
             "bucket: none (neither the host nor the path names a bucket)",
             "kind: actual request (Origin, not a preflight)",
-            "decision: left alone (the filter changes neither the request nor its response)",
+            "decision: forwarded to the upstream; no rules govern the response, so upstream_cors \"strip\" removes the upstream's own CORS headers",
             "outcome: no counter (no configured bucket)",
         ],
+    );
+    // Issue 10: explain shows what is removed from a backend that reflects every Origin.
+    let r = explain(&[
+        "--url",
+        "http://s3.example.com/",
+        "-H",
+        "Origin: https://evil.example.net",
+        "--response-header",
+        "Access-Control-Allow-Origin: https://evil.example.net",
+        "--response-header",
+        "Access-Control-Allow-Credentials: true",
+        "--response-header",
+        "Vary: Origin",
+    ]);
+    assert!(
+        r.stdout.contains(
+            "\n  removes: access-control-allow-origin, access-control-allow-credentials\n"
+        ),
+        "{}",
+        r.stdout
     );
     let r = explain(&[
         "-X",

@@ -2,7 +2,7 @@
 //! configure time: `RawPolicy` → `Policy`, with every error reported at once.
 
 use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
-use crate::config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight};
+use crate::config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight, UpstreamCors};
 use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
 use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::MethodSet;
@@ -25,6 +25,7 @@ pub struct Policy {
     pub(crate) buckets: HashMap<String, Arc<BucketCors>>,
     pub(crate) default: Option<Arc<BucketCors>>,
     pub(crate) unmatched_preflight: UnmatchedPreflight,
+    pub(crate) upstream_cors: UpstreamCors,
 }
 
 /// One bucket's compiled CORS configuration.
@@ -123,6 +124,14 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
                 buckets.insert(name, Arc::new(c));
             }
         }
+        if raw.unmatched_preflight == UnmatchedPreflight::Forward
+            && raw.upstream_cors == UpstreamCors::Strip
+        {
+            errors.push(ConfigError {
+                at: "unmatched_preflight \"forward\" with upstream_cors \"strip\"".into(),
+                kind: ErrorKind::ForwardedPreflightStripped,
+            });
+        }
         let default = raw
             .default
             .and_then(|cors| compile_cors(At::Default, cors, public_suffix, &mut errors))
@@ -138,6 +147,7 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
             buckets,
             default,
             unmatched_preflight: raw.unmatched_preflight,
+            upstream_cors: raw.upstream_cors,
         })
     }
 }

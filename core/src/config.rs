@@ -32,6 +32,10 @@ pub struct RawPolicy {
     /// What a preflight to a bucket without CORS configuration gets.
     #[serde(default)]
     pub unmatched_preflight: UnmatchedPreflight,
+    /// Whether the upstream's own CORS headers reach the browser on responses
+    /// the rules do not govern.
+    #[serde(default)]
+    pub upstream_cors: UpstreamCors,
 }
 
 /// One bucket's CORS configuration, as PutBucketCors takes it.
@@ -84,6 +88,19 @@ pub enum UnmatchedPreflight {
     #[default]
     Reject,
     Forward,
+}
+
+/// `upstream_cors`: the gateway owns CORS (`strip`, the default: every
+/// response through the filter loses the upstream's allow, expose and
+/// max-age headers, so a backend that reflects every Origin with credentials
+/// cannot leak), or the backend keeps its own on what the rules do not
+/// govern (`pass`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamCors {
+    #[default]
+    Strip,
+    Pass,
 }
 
 /// A JSON object, never an array: serde's derived structs also accept a

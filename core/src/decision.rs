@@ -2,7 +2,7 @@
 //! decides policy itself.
 
 use crate::compile::{BucketCors, Policy};
-use crate::config::UnmatchedPreflight;
+use crate::config::{UnmatchedPreflight, UpstreamCors};
 use crate::error_body::{access_forbidden, NOT_ALLOWED, NOT_ENABLED};
 use crate::grant::{AllowOrigin, Grant};
 use crate::header_names::parse_request_headers;
@@ -54,7 +54,7 @@ impl Policy {
     /// Decides what to do with a request (spec §2–§4).
     pub fn decide(&self, req: &Request<'_>) -> Decision {
         let Some(bucket) = self.addressing.resolve(req.authority, req.path) else {
-            return Decision::enforced(Action::Ignore, Outcome::NotConfigured);
+            return Decision::enforced(self.ungoverned(), Outcome::NotConfigured);
         };
         let preflight = req.is_preflight();
         let Some(cors) = self.cors_for(&bucket).1 else {
@@ -65,7 +65,7 @@ impl Policy {
                     Outcome::PreflightRefused(Refusal::NoConfiguration),
                 );
             }
-            return Decision::enforced(Action::Ignore, Outcome::NotConfigured);
+            return Decision::enforced(self.ungoverned(), Outcome::NotConfigured);
         };
         let (action, outcome) = if preflight {
             match preflight_reply(cors, req) {
@@ -83,7 +83,7 @@ impl Policy {
                 (None, false) => Outcome::NoOrigin,
             };
             let plan = ResponsePlan {
-                cors: Arc::clone(cors),
+                cors: Some(Arc::clone(cors)),
                 grant,
             };
             (Action::Forward(plan), outcome)
@@ -96,6 +96,21 @@ impl Policy {
             };
         }
         Decision::enforced(action, outcome)
+    }
+}
+
+impl Policy {
+    /// What a request the rules do not govern gets (no bucket, or a bucket
+    /// without configuration): with `upstream_cors: strip` its response
+    /// loses the upstream's CORS headers; with `pass` it is left alone.
+    fn ungoverned(&self) -> Action {
+        match self.upstream_cors {
+            UpstreamCors::Strip => Action::Forward(ResponsePlan {
+                cors: None,
+                grant: None,
+            }),
+            UpstreamCors::Pass => Action::Ignore,
+        }
     }
 }
 

@@ -44,6 +44,9 @@ pub enum ErrorKind {
     MaxAgeNotWhole,
     /// `MaxAgeSeconds` is `-0`, which JSON parsers read as a fraction.
     MaxAgeNegativeZero,
+    /// `unmatched_preflight: forward` with `upstream_cors: strip`: the
+    /// forwarded preflight's answer would lose its CORS headers.
+    ForwardedPreflightStripped,
 }
 
 /// Why an `AllowedOrigin` entry is refused (spec §1).
@@ -111,6 +114,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "is not a whole number of seconds; write one from 0 to {}",
                 crate::compile::MAX_AGE_LIMIT
+            ),
+            ErrorKind::ForwardedPreflightStripped => f.write_str(
+                "a forwarded preflight's answer would lose the upstream's CORS headers, which upstream_cors \"strip\" (the default) removes from every response; set \"upstream_cors\": \"pass\" to keep the backend's own CORS, or leave unmatched_preflight at \"reject\"",
             ),
             ErrorKind::MaxAgeNegativeZero => {
                 f.write_str("is -0, which JSON reads as a fraction, not a whole number; write 0")

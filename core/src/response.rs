@@ -20,12 +20,21 @@ pub enum HeaderOp<'a> {
 /// between the request and the response phase.
 #[derive(Debug, Clone)]
 pub struct ResponsePlan {
-    pub(crate) cors: Arc<BucketCors>,
+    /// The bucket's configuration; `None` for a response the rules do not
+    /// govern, whose upstream CORS headers are only removed
+    /// (`upstream_cors: strip`).
+    pub(crate) cors: Option<Arc<BucketCors>>,
     /// The rule that matched and the Origin to allow, if any.
     pub grant: Option<Grant>,
 }
 
 impl ResponsePlan {
+    /// Whether a bucket's rules govern this response; `false` when the
+    /// upstream's CORS headers are only removed (`upstream_cors: strip`).
+    pub fn is_governed(&self) -> bool {
+        self.cors.is_some()
+    }
+
     /// The edits for a response whose headers are `headers` (names lower
     /// case, as Envoy gives them): every upstream CORS header the filter owns
     /// is replaced or removed, so no duplicate or stale value reaches the
@@ -48,8 +57,8 @@ impl ResponsePlan {
         }
 
         let mut ops = Vec::with_capacity(8);
-        if let Some(grant) = &self.grant {
-            if let Some(rule) = self.cors.rules.get(grant.rule) {
+        if let (Some(grant), Some(cors)) = (&self.grant, &self.cors) {
+            if let Some(rule) = cors.rules.get(grant.rule) {
                 ops.extend(
                     grant
                         .headers(rule, None)
@@ -65,7 +74,7 @@ impl ResponsePlan {
                 ops.push(HeaderOp::Remove(name));
             }
         }
-        if self.cors.response_vary {
+        if self.cors.as_ref().is_some_and(|c| c.response_vary) {
             if let Some(v) = merged_vary(&vary) {
                 ops.push(HeaderOp::Set(names::VARY, v));
             }

@@ -41,6 +41,23 @@ impl Bench {
         dead_upstream: bool,
     ) -> Bench {
         let store = ObjStore::start().expect("start the object store");
+        Self::start_in_front_of(name, plugin_config, opts, dead_upstream, store)
+    }
+
+    /// In front of a store that answers CORS like MinIO community's default handler (every
+    /// Origin reflected with credentials, preflights answered by the store).
+    pub fn start_reflecting(name: &str, plugin_config: &str) -> Bench {
+        let store = ObjStore::start_reflecting_cors().expect("start the object store");
+        Self::start_in_front_of(name, plugin_config, &EnvoyOptions::default(), false, store)
+    }
+
+    fn start_in_front_of(
+        name: &str,
+        plugin_config: &str,
+        opts: &EnvoyOptions,
+        dead_upstream: bool,
+        store: ObjStore,
+    ) -> Bench {
         let upstream = if dead_upstream {
             dead_addr()
         } else {

@@ -21,6 +21,13 @@
 //! - `x-objstore-chunked: 1` sends the body with `Transfer-Encoding: chunked`;
 //! - `x-objstore-vary: V` adds `Vary: V` (may be repeated: one `Vary` line each).
 //!
+//! [`ObjStore::start_reflecting_cors`] starts a store that answers CORS the way MinIO
+//! community's default handler does (rs/cors with `AllowCredentials: true` and every origin
+//! allowed): every response to a request with `Origin` reflects it with
+//! `Access-Control-Allow-Credentials: true`, exposes headers and adds `Vary: Origin`; a
+//! preflight is answered `204` by the store itself with the requested method and headers
+//! allowed (and the marker `x-objstore-options: reached`).
+//!
 //! Every response carries `x-objstore-hits: N` (N counts requests, from 1) and
 //! `x-objstore-method: M` (the method the store saw). Every request is recorded
 //! ([`ObjStore::requests`]).
@@ -69,6 +76,8 @@ struct State {
     stop: AtomicBool,
     conns: Mutex<Vec<TcpStream>>,
     log_stderr: AtomicBool,
+    /// Answer CORS like MinIO community's default handler.
+    reflect_cors: bool,
 }
 
 /// A running object store; stops (listener and open connections) on drop.
@@ -89,9 +98,26 @@ impl ObjStore {
 
     /// Starts on the given address; `log_stderr` prints one line per request to stderr.
     pub fn start_on(addr: impl ToSocketAddrs, log_stderr: bool) -> io::Result<ObjStore> {
+        Self::start_with(addr, log_stderr, false)
+    }
+
+    /// Starts on a free loopback port, answering CORS like MinIO community's default
+    /// handler: every Origin reflected with credentials, preflights answered by the store.
+    pub fn start_reflecting_cors() -> io::Result<ObjStore> {
+        Self::start_with("127.0.0.1:0", false, true)
+    }
+
+    fn start_with(
+        addr: impl ToSocketAddrs,
+        log_stderr: bool,
+        reflect_cors: bool,
+    ) -> io::Result<ObjStore> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            reflect_cors,
+            ..State::default()
+        });
         state.log_stderr.store(log_stderr, Ordering::Relaxed);
         let st = state.clone();
         let accept = thread::Builder::new()
@@ -290,7 +316,15 @@ fn s3_error(status: u16, code: &str, message: &str, resource: &str) -> Reply {
 }
 
 fn handle(st: &State, req: &RecordedRequest) -> Reply {
-    let mut reply = route(st, req);
+    let origin = req.header("origin").filter(|o| !o.is_empty());
+    let reflect = origin.filter(|_| st.reflect_cors);
+    let acrm = req.header("access-control-request-method");
+    let mut reply = match (reflect, acrm) {
+        (Some(origin), Some(method)) if req.method == "OPTIONS" => {
+            return reflected_preflight(req, origin, method)
+        }
+        _ => route(st, req),
+    };
     if let Some(forced) = req.header("x-objstore-status") {
         if let Ok(code) = forced.trim().parse::<u16>() {
             if (200..600).contains(&code) {
@@ -321,7 +355,41 @@ fn handle(st: &State, req: &RecordedRequest) -> Reply {
     for v in req.header_all("x-objstore-vary") {
         reply = reply.header("Vary", v);
     }
+    if let Some(origin) = reflect {
+        reply = reflected(reply, origin);
+    }
     reply
+}
+
+/// MinIO community's default CORS (rs/cors, every origin, credentials hard-coded): the store
+/// answers a preflight itself, allowing what was asked.
+fn reflected_preflight(req: &RecordedRequest, origin: &str, method: &str) -> Reply {
+    let mut r = Reply::new(204)
+        .header("x-objstore-options", "reached")
+        .header(
+            "Vary",
+            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+        )
+        .header("Access-Control-Allow-Origin", origin)
+        .header("Access-Control-Allow-Methods", method.to_ascii_uppercase())
+        .header("Access-Control-Allow-Credentials", "true");
+    if let Some(h) = req.header("access-control-request-headers") {
+        r = r.header("Access-Control-Allow-Headers", h);
+    }
+    r
+}
+
+/// MinIO community's default CORS on every other response: the Origin reflected with
+/// credentials, its expose list, `Vary: Origin`.
+fn reflected(reply: Reply, origin: &str) -> Reply {
+    reply
+        .header("Vary", "Origin")
+        .header("Access-Control-Allow-Origin", origin)
+        .header("Access-Control-Allow-Credentials", "true")
+        .header(
+            "Access-Control-Expose-Headers",
+            "Date, Etag, Server, Connection, Accept-Ranges, Content-Range, Content-Encoding, Content-Length, Content-Type, Content-Disposition, Last-Modified, Content-Language, Cache-Control, Retry-After, X-Amz-Bucket-Region, Expires, X-Amz*, X-Amz-Request-Id",
+        )
 }
 
 fn route(st: &State, req: &RecordedRequest) -> Reply {

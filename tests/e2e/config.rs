@@ -17,7 +17,8 @@ fn default_configuration() {
         "photos": { "CORSRule": [{ "AllowedOrigin": ["https://www.example.com"], "AllowedMethod": ["GET"] }] }
       },
       "default": { "CORSRule": [{ "AllowedOrigin": ["https://default.example"], "AllowedMethod": ["GET", "PUT"], "MaxAgeSeconds": 5 }] },
-      "unmatched_preflight": "forward"
+      "unmatched_preflight": "forward",
+      "upstream_cors": "pass"
     }"#;
     let mut b = Bench::start("default", config);
     let d = "https://default.example";
@@ -82,7 +83,8 @@ fn forward_and_no_path_style() {
       "buckets": {
         "photos": { "CORSRule": [{ "AllowedOrigin": ["https://www.example.com"], "AllowedMethod": ["GET"] }], "ResponseVary": true }
       },
-      "unmatched_preflight": "forward"
+      "unmatched_preflight": "forward",
+      "upstream_cors": "pass"
     }"#;
     // No x-request-id is generated: a request without one has an empty RequestId.
     let opts = EnvoyOptions {

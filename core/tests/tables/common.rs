@@ -88,6 +88,9 @@ pub enum Outcome {
     Ignore,
     Reply(Reply),
     Forward(Option<Grant>),
+    /// Forwarded without rules: the upstream's CORS headers are removed
+    /// from the response (`upstream_cors: strip`, docs/spec.md §2).
+    Strip,
 }
 
 pub fn outcome(policy: &Policy, req: &Req) -> Outcome {
@@ -103,6 +106,7 @@ pub fn outcome(policy: &Policy, req: &Req) -> Outcome {
             body: String::from_utf8(r.body.clone())
                 .unwrap_or_else(|_| format!("(not UTF-8) {:?}", r.body)),
         }),
+        Action::Forward(plan) if !plan.is_governed() => Outcome::Strip,
         Action::Forward(plan) => Outcome::Forward(plan.grant.clone()),
     }
 }

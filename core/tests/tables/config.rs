@@ -92,7 +92,7 @@ fn valid_configurations_are_accepted() {
         ("explicit null default", r#"{"default": null}"#.into(), 0),
         (
             "unmatched_preflight forward",
-            r#"{"unmatched_preflight": "forward"}"#.into(),
+            r#"{"unmatched_preflight": "forward", "upstream_cors": "pass"}"#.into(),
             0,
         ),
         (
@@ -264,7 +264,7 @@ fn defaults_apply_when_fields_are_omitted() {
             &p,
             &Req::new("GET", "photos.s3.example.com", "/k.jpg").origin("https://www.a.com"),
         ),
-        &Outcome::Ignore,
+        &Outcome::Strip,
     );
     c.check(
         "unmatched_preflight defaults to reject",
@@ -273,10 +273,10 @@ fn defaults_apply_when_fields_are_omitted() {
         &forbidden(MSG_NOT_ENABLED, "", HOST),
     );
     c.check(
-        "default defaults to none: an unlisted bucket is ignored",
+        "default defaults to none: an unlisted bucket has no rules",
         "decide",
         &outcome(&p, &Req::to("GET", "other").origin("https://www.a.com")),
-        &Outcome::Ignore,
+        &Outcome::Strip,
     );
     c.finish();
 }
@@ -749,6 +749,25 @@ fn invalid_rule_lists_buckets_endpoints_and_default_are_refused() {
             &["default", "CORSRule"],
         ),
     ];
+    // Issue 10: the answer to a forwarded preflight would be stripped.
+    cases.push(bad(
+        "unmatched_preflight forward with upstream_cors strip (the default)",
+        r#"{"unmatched_preflight": "forward"}"#.into(),
+        Want::Kind(ErrorKind::ForwardedPreflightStripped),
+        &["unmatched_preflight", "upstream_cors"],
+    ));
+    cases.push(bad(
+        "unmatched_preflight forward with upstream_cors strip, written out",
+        r#"{"unmatched_preflight": "forward", "upstream_cors": "strip"}"#.into(),
+        Want::Kind(ErrorKind::ForwardedPreflightStripped),
+        &["unmatched_preflight", "upstream_cors"],
+    ));
+    cases.push(bad(
+        "upstream_cors unknown value",
+        r#"{"upstream_cors": "keep"}"#.into(),
+        Want::Shape("keep"),
+        &["upstream_cors"],
+    ));
     for endpoint in [
         "https://s3.example.com",
         "s3.example.com:9000",

@@ -33,7 +33,40 @@ fn actual_request_response_edits() {
             set(VARY, "Origin"),
         ]
     };
+    let stripped: Vec<String> = ALL_CORS_UPSTREAM.iter().map(|(n, _)| remove(n)).collect();
+    let upstream_with_vary = || {
+        let mut h = ALL_CORS_UPSTREAM.to_vec();
+        h.push((VARY, "Accept-Encoding"));
+        h
+    };
     let cases = vec![
+        // Issue 10: the gateway owns CORS. A backend that reflects every Origin with
+        // credentials (MinIO's default handler) must not leak through requests the rules
+        // do not govern; `Vary` is left as the upstream sent it.
+        ActualCase {
+            name: "upstream_cors strip: no bucket: every upstream CORS header removed",
+            policy: "main",
+            req: Req::new("GET", HOST, "/").origin("https://evil.example.net"),
+            upstream: upstream_with_vary(),
+            grant: None,
+            ops: stripped.clone(),
+        },
+        ActualCase {
+            name: "upstream_cors strip: bucket without rules: every upstream CORS header removed",
+            policy: "main",
+            req: Req::to("GET", "other").origin("https://evil.example.net"),
+            upstream: upstream_with_vary(),
+            grant: None,
+            ops: stripped.clone(),
+        },
+        ActualCase {
+            name: "upstream_cors strip: bucket without rules, no Origin: removed too",
+            policy: "main",
+            req: Req::to("GET", "other"),
+            upstream: upstream_with_vary(),
+            grant: None,
+            ops: stripped.clone(),
+        },
         ActualCase {
             name: "allowed origin: ACAO/ACAC/ACAM/ACEH/ACMA set, no ACAH, Vary merged",
             policy: "main",

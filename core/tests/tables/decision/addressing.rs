@@ -70,7 +70,7 @@ fn bucket_resolution_through_decide() {
             "virtual-hosted unconfigured bucket does not fall back to the path",
             &vhost,
             get("other.s3.example.internal", "/photos/cat.jpg"),
-            Outcome::Ignore,
+            Outcome::Strip,
         ),
         (
             "host equal to an endpoint: path style",
@@ -101,19 +101,19 @@ fn bucket_resolution_through_decide() {
             "path style: empty first segment means no bucket",
             &vhost,
             get("minio", "/?list-type=2"),
-            Outcome::Ignore,
+            Outcome::Strip,
         ),
         (
             "path_style false: unknown host means no bucket",
             &no_path_style,
             get("minio", "/photos/cat.jpg"),
-            Outcome::Ignore,
+            Outcome::Strip,
         ),
         (
             "path_style false: host equal to the endpoint means no bucket",
             &no_path_style,
             get("s3.example.internal", "/photos/cat.jpg"),
-            Outcome::Ignore,
+            Outcome::Strip,
         ),
         (
             "path_style false: virtual-hosted still works",

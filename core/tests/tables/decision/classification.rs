@@ -6,40 +6,40 @@ fn request_classification() {
     let p = policy(CONFIG);
     let forward_unmatched = policy(
         r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET"]}]}},
-            "unmatched_preflight": "forward"}"#,
+            "unmatched_preflight": "forward", "upstream_cors": "pass"}"#,
     );
     let n = run(
         &p,
         vec![
             (
-                "no bucket (path /), actual request: ignored",
+                "no bucket (path /), actual request: upstream CORS stripped",
                 Req::new("GET", HOST, "/").origin(WWW_A),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
             (
-                "no bucket (path /?x), preflight: ignored even with reject",
+                "no bucket (path /?x), preflight: forwarded, upstream CORS stripped, even with reject",
                 Req::new("OPTIONS", HOST, "/?x").origin(WWW_A).acrm("GET"),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
             (
-                "no bucket (invalid bucket name /Photos/x): ignored",
+                "no bucket (invalid bucket name /Photos/x): upstream CORS stripped",
                 Req::new("OPTIONS", HOST, "/Photos/x").origin(WWW_A).acrm("GET"),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
             (
-                "unconfigured bucket, GET with Origin: ignored",
+                "unconfigured bucket, GET with Origin: upstream CORS stripped",
                 Req::to("GET", "other").origin(WWW_A),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
             (
-                "unconfigured bucket, GET without Origin: ignored",
+                "unconfigured bucket, GET without Origin: upstream CORS stripped",
                 Req::to("GET", "other"),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
             (
-                "unconfigured bucket, OPTIONS with Origin but no ACRM: ignored (not a preflight)",
+                "unconfigured bucket, OPTIONS with Origin but no ACRM: not a preflight, upstream CORS stripped",
                 Req::to("OPTIONS", "other").origin(WWW_A),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
             (
                 "unconfigured bucket, preflight, reject: 403 CORS is not enabled",
@@ -87,9 +87,9 @@ fn request_classification() {
                 Outcome::Forward(None),
             ),
             (
-                "empty Origin to an unconfigured bucket with ACRM: ignored, not rejected",
+                "empty Origin to an unconfigured bucket with ACRM: not rejected, upstream CORS stripped",
                 Req::to("OPTIONS", "other").origin("").acrm("GET"),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
             (
                 "preflight = OPTIONS + Origin + ACRM, answered locally",
@@ -112,6 +112,21 @@ fn request_classification() {
                 Outcome::Ignore,
             ),
             (
+                "upstream_cors pass: no bucket is left alone",
+                Req::new("GET", HOST, "/").origin(WWW_A),
+                Outcome::Ignore,
+            ),
+            (
+                "upstream_cors pass: an unconfigured bucket is left alone",
+                Req::to("GET", "other").origin(WWW_A),
+                Outcome::Ignore,
+            ),
+            (
+                "upstream_cors pass: a configured bucket still gets its rules",
+                Req::to("GET", "photos").origin(WWW_A),
+                Outcome::Forward(echo(0, WWW_A)),
+            ),
+            (
                 "forward setting does not affect configured buckets",
                 preflight("photos", "https://evil.io", "GET"),
                 refused(),
@@ -119,7 +134,7 @@ fn request_classification() {
         ],
     );
     if std::env::var_os("CASE").is_none() {
-        assert_eq!(n + m, 19);
+        assert_eq!(n + m, 22);
     }
 }
 
@@ -180,7 +195,7 @@ fn default_configuration_is_used_for_unlisted_buckets_only() {
                 Req::new("OPTIONS", HOST, "/")
                     .origin("https://d.com")
                     .acrm("GET"),
-                Outcome::Ignore,
+                Outcome::Strip,
             ),
         ],
     );

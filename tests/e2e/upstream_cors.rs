@@ -1,0 +1,169 @@
+//! The gateway owns CORS (docs/spec.md §2, §4, `upstream_cors`): in front of a store that
+//! answers CORS like MinIO community's default handler (every Origin reflected with
+//! credentials, preflights answered by the store), nothing of the store's CORS reaches the
+//! browser unless `upstream_cors` is `pass`, and a report-only bucket is left alone.
+
+use bucket_cors_testkit::case::*;
+use bucket_cors_testkit::expect::Body;
+use bucket_cors_testkit::spec::names::*;
+use bucket_cors_testkit::spec::*;
+use bucket_cors_testkit::Bench;
+
+use crate::main_config::*;
+
+const EVIL: &str = "https://evil.example.net";
+/// The `Vary` of the store's own preflight answer.
+const STORE_PREFLIGHT_VARY: &str =
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+
+/// `MAIN_CONFIG` with a report-only bucket, so one table covers every kind of response.
+fn config(upstream_cors: &str) -> String {
+    MAIN_CONFIG.replace(
+        r#""default": null,"#,
+        &format!(
+            r#""default": null, "upstream_cors": {upstream_cors},"#
+        ),
+    )
+    .replace(
+        r#""novary": {"#,
+        r#""legacy": {"Mode": "report", "CORSRule": [{"AllowedOrigin": ["https://www.example.com"], "AllowedMethod": ["GET"]}]},
+    "novary": {"#,
+    )
+}
+
+/// `upstream_cors: "strip"`, the default (written out here, and left out below).
+#[test]
+fn a_reflecting_store_leaks_nothing_through_the_gateway() {
+    for (name, config) in [
+        ("strip-default", MAIN_CONFIG.to_string()),
+        ("strip", config(r#""strip""#)),
+    ] {
+        let mut b = Bench::start_reflecting(name, &config);
+        b.store.put_object("photos", "cat.jpg", b"meow");
+        b.store.put_object("other", "k", b"other");
+        b.store.put_object("legacy", "k", b"legacy");
+        let mut cases = vec![
+            case(
+                "bucket without rules: the store's reflected Origin is removed",
+                "upstream_cors, 4.2",
+                request("GET", PS, "/other/k", Some(EVIL)),
+            )
+            .vary_origin()
+            .body(Body::Exact("other".into())),
+            case(
+                "no bucket: the store's reflected Origin is removed",
+                "upstream_cors, 2.1",
+                request("GET", PS, "/", Some(EVIL)),
+            )
+            .vary_origin(),
+            case(
+                "virtual-hosted bucket without rules: removed",
+                "upstream_cors, 1 endpoints",
+                request("GET", "other.s3.test", "/k", Some(EVIL)),
+            )
+            .vary_origin(),
+            case(
+                "bucket without rules, 404: removed",
+                "upstream_cors, 4.2",
+                request("GET", PS, "/other/missing", Some(EVIL)),
+            )
+            .status(404)
+            .vary_origin(),
+            case(
+                "bucket without rules, forced 500: removed",
+                "upstream_cors, 4.2",
+                request("GET", PS, "/other/k", Some(EVIL)).header("x-objstore-status", "500"),
+            )
+            .status(500)
+            .vary_origin(),
+            case(
+                "bucket without rules, HEAD: removed",
+                "upstream_cors, 4.2",
+                request("HEAD", PS, "/other/k", Some(EVIL)),
+            )
+            .vary_origin(),
+            case(
+                "no bucket, preflight: answered by the store, its CORS removed",
+                "upstream_cors, 2.1",
+                preflight(PS, "/", EVIL, "PUT")
+                    .header("Access-Control-Request-Headers", "authorization"),
+            )
+            .status(204)
+            .vary_exact(STORE_PREFLIGHT_VARY)
+            .header("x-objstore-options", Some("reached")),
+            case(
+                "bucket without rules, preflight: OSS's 403, the store never asked",
+                "3.2",
+                preflight(PS, "/other/k", EVIL, "PUT").header("x-request-id", "rid-u1"),
+            )
+            .preflight_403(MSG_NOT_ENABLED, "rid-u1", PS),
+            case(
+                "configured bucket, refused Origin: the store's reflection removed",
+                "4.2",
+                request("GET", PS, "/photos/cat.jpg", Some(EVIL)),
+            )
+            .vary_origin()
+            .body(Body::Exact("meow".into())),
+            photos0(
+                case(
+                    "configured bucket, allowed Origin: the rules' headers, not the store's",
+                    "4.2",
+                    request("GET", PS, "/photos/cat.jpg", Some(WWW)),
+                ),
+                WWW,
+            )
+            .vary_origin()
+            .body(Body::Exact("meow".into())),
+            case(
+                "configured bucket, refused preflight: the store never asked",
+                "3.5",
+                preflight(PS, "/photos/cat.jpg", EVIL, "GET").header("x-request-id", "rid-u2"),
+            )
+            .preflight_403(MSG_NOT_ALLOWED, "rid-u2", PS),
+            case(
+                "report-only bucket: left alone, the store's CORS passes",
+                "6 Mode report",
+                request("GET", PS, "/legacy/k", Some(EVIL)),
+            )
+            .acx(ACAO, EVIL)
+            .acx(ACAC, "true")
+            .acx(ACEH, STORE_EXPOSE)
+            .vary_origin(),
+        ];
+        if name == "strip-default" {
+            // MAIN_CONFIG has no report-only bucket: `legacy` is a bucket without rules there.
+            cases.pop();
+        }
+        b.run(cases);
+    }
+}
+
+/// What the reflecting store exposes (MinIO's default list).
+const STORE_EXPOSE: &str = "Date, Etag, Server, Connection, Accept-Ranges, Content-Range, Content-Encoding, Content-Length, Content-Type, Content-Disposition, Last-Modified, Content-Language, Cache-Control, Retry-After, X-Amz-Bucket-Region, Expires, X-Amz*, X-Amz-Request-Id";
+
+/// `upstream_cors: "pass"` keeps the backend's own CORS where the rules do not govern, and
+/// only there.
+#[test]
+fn upstream_cors_pass_keeps_the_store_cors_where_no_rules_govern() {
+    let mut b = Bench::start_reflecting("pass", &config(r#""pass""#));
+    b.store.put_object("other", "k", b"other");
+    b.store.put_object("photos", "cat.jpg", b"meow");
+    let cases = vec![
+        case(
+            "bucket without rules: the store's CORS passes",
+            "upstream_cors pass",
+            request("GET", PS, "/other/k", Some(EVIL)),
+        )
+        .acx(ACAO, EVIL)
+        .acx(ACAC, "true")
+        .acx(ACEH, STORE_EXPOSE)
+        .vary_origin(),
+        case(
+            "configured bucket, refused Origin: still the rules alone",
+            "4.2",
+            request("GET", PS, "/photos/cat.jpg", Some(EVIL)),
+        )
+        .vary_origin(),
+    ];
+    b.run(cases);
+}
