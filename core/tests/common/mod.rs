@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod seeds;
+
 use bucket_cors_core::{Action, AllowOrigin, Grant, HeaderOp, Policy, Request};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
@@ -30,8 +32,10 @@ pub const HOST: &str = "s3.test";
 
 /// Parses a configuration that must be valid.
 pub fn policy(json: &str) -> Policy {
-    Policy::from_json(json.as_bytes())
-        .unwrap_or_else(|e| panic!("configuration refused:\n{e}\nconfiguration:\n{json}"))
+    let p = Policy::from_json(json.as_bytes())
+        .unwrap_or_else(|e| panic!("configuration refused:\n{e}\nconfiguration:\n{json}"));
+    seeds::remember(json, &p);
+    p
 }
 
 /// A request as Envoy hands it over: pseudo-headers and lower-case names,
@@ -107,6 +111,7 @@ pub enum Outcome {
 }
 
 pub fn outcome(policy: &Policy, req: &Req) -> Outcome {
+    seeds::write(policy, req);
     match policy.decide(&req.request()).action {
         Action::Ignore => Outcome::Ignore,
         Action::Reply(r) => Outcome::Reply(Reply {
