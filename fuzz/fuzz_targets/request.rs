@@ -1,137 +1,143 @@
-//! Request evaluation against fixed policies, with arbitrary `:method`,
-//! `:authority`, `:path`, `Origin` (any number of lines), ACRM, ACRH and
-//! upstream response headers.
+//! Request evaluation: arbitrary `:method`, `:authority`, `:path`, `Origin`
+//! (any number of lines), ACRM, ACRH and upstream response headers, against
+//! a fixed policy or a configuration the input carries.
 //!
-//! Input: text lines (`\n`). The first line picks the policy (`a`, `b` or
-//! `c`; anything else is `a`). Then request header lines `name value` (name
-//! up to the first space, value the rest, any bytes but `\n`), then
-//! optionally a line `--` and the upstream response's header lines.
+//! Input: text lines (`\n`). The first line is the configuration: `a`, `b`
+//! or `c` picks a fixed policy (anything else that is not a configuration
+//! the core accepts is `a`); a line starting with `{` is a plugin
+//! configuration in JSON, used when the core accepts it. Then request
+//! header lines `name value` (name up to the first space, value the rest,
+//! any bytes but `\n`), then optionally a line `--` and the upstream
+//! response's header lines. The seeds in `corpus/request/` written from the
+//! core's named table cases use the JSON form.
 //!
 //! Checked: the invariants of `check_invariants` (ACAO is `*` or byte-equal
 //! to the Origin, ACAC never with `*`, no header twice in a local reply or
 //! after `header_ops`, no upstream CORS header survives) and agreement with
-//! the reference decision written from the spec: status and exact headers
-//! of local replies, the grant of forwarded requests and the exact response
-//! headers after `header_ops`. Where the spec leaves the bucket open (odd
-//! host or path bytes), the decision must be the reference's for one of the
-//! possible buckets.
+//! the reference model (`bucket_cors_spec::reference`): status, exact
+//! headers and body of local replies, the grant of forwarded requests and
+//! the response headers after `header_ops`; for a report-only bucket, the
+//! action it reports.
 
 #![no_main]
 
 use bucket_cors_core::Policy;
-use bucket_cors_fuzz::{
-    check_against_reference, check_invariants, ref_outcomes, request_from_lines, CorsSpec,
-    PolicySpec, RefRequest, RuleSpec,
-};
+use bucket_cors_fuzz::{check_request, json, Lines};
+use bucket_cors_spec::reference::{Config, Cors, Mode, Rule, Unmatched};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-fn photos() -> CorsSpec {
-    CorsSpec {
-        rules: vec![
-            RuleSpec {
-                origins: &["https://www.a.com", "https://*.b.com"],
-                methods: &["GET", "PUT", "HEAD"],
-                headers: &["content-type", "x-oss-*"],
-                expose: &["ETag", "x-oss-request-id"],
-                max_age: Some(600),
-            },
-            RuleSpec {
-                origins: &[
-                    "http://localhost:*",
-                    "http://[::1]:8080",
-                    "HTTPS://WWW.A.COM",
-                ],
-                methods: &["GET", "POST"],
-                headers: &["*"],
-                expose: &[],
-                max_age: None,
-            },
-        ],
-        vary: true,
-        report: false,
+fn rule(
+    origins: &[&str],
+    methods: &[&str],
+    headers: &[&str],
+    expose: &[&str],
+    max_age: Option<u32>,
+) -> Rule {
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+    Rule {
+        origins: owned(origins),
+        methods: owned(methods),
+        headers: owned(headers),
+        expose: owned(expose),
+        max_age,
     }
 }
 
-fn public() -> CorsSpec {
-    CorsSpec {
-        rules: vec![RuleSpec {
-            origins: &["*"],
-            methods: &["GET", "HEAD"],
-            headers: &["*"],
-            expose: &["ETag"],
-            max_age: Some(0),
-        }],
+fn photos() -> Cors {
+    Cors::new(vec![
+        rule(
+            &["https://www.a.com", "https://*.b.com"],
+            &["GET", "PUT", "HEAD"],
+            &["content-type", "x-oss-*"],
+            &["ETag", "x-oss-request-id"],
+            Some(600),
+        ),
+        rule(
+            &[
+                "http://localhost:*",
+                "http://[::1]:8080",
+                "HTTPS://WWW.A.COM",
+            ],
+            &["GET", "POST"],
+            &["*"],
+            &[],
+            None,
+        ),
+    ])
+}
+
+fn public() -> Cors {
+    Cors {
         vary: false,
-        report: false,
+        ..Cors::new(vec![rule(
+            &["*"],
+            &["GET", "HEAD"],
+            &["*"],
+            &["ETag"],
+            Some(0),
+        )])
     }
 }
 
-fn mixed() -> CorsSpec {
-    CorsSpec {
-        rules: vec![
-            RuleSpec {
-                origins: &["http*://app.c.org", "*://x.c.org", "https://c*.d.net:8443"],
-                methods: &["DELETE", "PUT"],
-                headers: &["x-*-id", "*-token", "authorization"],
-                expose: &[],
-                max_age: Some(2_147_483_647),
-            },
-            RuleSpec {
-                origins: &["*", "https://www.a.com"],
-                methods: &["GET", "PUT", "POST"],
-                headers: &[],
-                expose: &["x-amz-version-id"],
-                max_age: None,
-            },
-        ],
-        vary: true,
-        report: false,
-    }
+fn mixed() -> Cors {
+    Cors::new(vec![
+        rule(
+            &["http*://app.c.org", "*://x.c.org", "https://c*.d.net:8443"],
+            &["DELETE", "PUT"],
+            &["x-*-id", "*-token", "authorization"],
+            &[],
+            Some(2_147_483_647),
+        ),
+        rule(
+            &["*", "https://www.a.com"],
+            &["GET", "PUT", "POST"],
+            &[],
+            &["x-amz-version-id"],
+            None,
+        ),
+    ])
 }
 
-fn specs() -> &'static [(PolicySpec, Policy)] {
-    static P: OnceLock<Vec<(PolicySpec, Policy)>> = OnceLock::new();
+/// The fixed policies `a`, `b`, `c`, compiled once.
+fn fixed() -> &'static [(Config, Policy); 3] {
+    static P: OnceLock<[(Config, Policy); 3]> = OnceLock::new();
     P.get_or_init(|| {
-        let a = PolicySpec {
-            endpoints: &["s3.test", "cn.s3.test"],
-            path_style: true,
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        let a = Config {
+            endpoints: owned(&["s3.test", "cn.s3.test"]),
             buckets: vec![
-                ("photos", photos()),
-                ("public", public()),
-                ("mixed", mixed()),
+                ("photos".into(), photos()),
+                ("public".into(), public()),
+                ("mixed".into(), mixed()),
                 (
-                    "trial",
-                    CorsSpec {
-                        report: true,
+                    "trial".into(),
+                    Cors {
+                        mode: Mode::Report,
                         ..photos()
                     },
                 ),
             ],
-            default: None,
-            forward_unmatched: false,
+            ..Config::default()
         };
-        let b = PolicySpec {
-            endpoints: &[],
-            path_style: true,
-            buckets: vec![("photos", photos())],
+        let b = Config {
+            buckets: vec![("photos".into(), photos())],
             default: Some(mixed()),
-            forward_unmatched: false,
+            ..Config::default()
         };
-        let c = PolicySpec {
-            endpoints: &["s3.test"],
+        let c = Config {
+            endpoints: owned(&["s3.test"]),
             path_style: false,
-            buckets: vec![("photos", photos()), ("pub.lic", public())],
-            default: None,
-            forward_unmatched: true,
+            buckets: vec![("photos".into(), photos()), ("pub.lic".into(), public())],
+            unmatched_preflight: Unmatched::Forward,
+            ..Config::default()
         };
-        [a, b, c]
-            .into_iter()
-            .map(|s| {
-                let p = s.compile();
-                (s, p)
-            })
-            .collect()
+        [a, b, c].map(|config| {
+            let json = config.to_json();
+            let policy = Policy::from_json(json.as_bytes())
+                .unwrap_or_else(|e| panic!("fixed fuzz policy refused: {e}\n{json}"));
+            (config, policy)
+        })
     })
 }
 
@@ -147,15 +153,28 @@ fn split_line(line: &[u8]) -> (String, Vec<u8>) {
 
 fuzz_target!(|data: &[u8]| {
     let mut lines = data.split(|&c| c == b'\n');
-    let which = match lines.next() {
-        Some(b"b") => 1,
-        Some(b"c") => 2,
-        _ => 0,
+    let first = lines.next().unwrap_or_default();
+    let carried = match first.first() {
+        Some(b'{') => Policy::from_json(first).ok().map(|policy| {
+            let config = json::model(first).unwrap_or_else(|| {
+                panic!(
+                    "the core accepts a configuration spec §1 refuses: {}",
+                    String::from_utf8_lossy(first)
+                )
+            });
+            (config, policy)
+        }),
+        _ => None,
     };
-    let (spec, policy) = &specs()[which];
+    let (config, policy) = match (&carried, first) {
+        (Some((config, policy)), _) => (config, policy),
+        (None, b"b") => (&fixed()[1].0, &fixed()[1].1),
+        (None, b"c") => (&fixed()[2].0, &fixed()[2].1),
+        (None, _) => (&fixed()[0].0, &fixed()[0].1),
+    };
 
-    let mut request: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut upstream: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut request: Lines = Vec::new();
+    let mut upstream: Lines = Vec::new();
     let mut in_response = false;
     for line in lines {
         if line == b"--" {
@@ -167,25 +186,5 @@ fuzz_target!(|data: &[u8]| {
             request.push(split_line(line));
         }
     }
-
-    let all = |name: &str| -> Vec<&[u8]> {
-        request
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
-            .collect()
-    };
-    let last = |name: &str| all(name).last().copied().unwrap_or(b"");
-    let origins = all("origin");
-    let reference = RefRequest {
-        method: last(":method"),
-        origins: origins.clone(),
-        acrm: all("access-control-request-method"),
-        acrh: all("access-control-request-headers"),
-    };
-
-    let action = policy.decide(&request_from_lines(&request));
-    let after = check_invariants(&action, &origins, &upstream);
-    let expected = ref_outcomes(spec, last(":authority"), last(":path"), &reference);
-    check_against_reference(&action, &expected, &upstream, after.as_deref());
+    check_request(policy, config, &request, &upstream);
 });

@@ -1,10 +1,14 @@
 //! A reference validator of the plugin configuration (spec §1), written from
 //! the spec over a JSON tree that keeps duplicate keys (a repeated field or
 //! bucket name is refused) and tells objects from arrays (only objects are
-//! configurations: serde's derived structs would also take a list).
+//! configurations: serde's derived structs would also take a list); and the
+//! reading of an accepted configuration as the reference model's
+//! [`Config`], so that requests against it can be checked. The grammar of
+//! origins, tokens and bucket names is the reference model's.
 
-use crate::{
-    is_bucket_name, is_host, is_port, is_scheme, is_token, split_origin, star_match, well_formed,
+use bucket_cors_spec::reference::{
+    is_bucket_name, is_host, is_port, is_scheme, is_serialized_origin, is_token, split_origin,
+    star_match, Config, Cors, Mode, Rule, Unmatched,
 };
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -193,7 +197,7 @@ pub fn too_broad_probe(p: &str) -> Option<String> {
         Some(port) => format!("{scheme}://{probe_host}:{}", port.replace('*', "1")),
         None => format!("{scheme}://{probe_host}"),
     };
-    (well_formed(probe.as_bytes()) && star_match(&l, &probe)).then_some(probe)
+    (is_serialized_origin(probe.as_bytes()) && star_match(&l, &probe)).then_some(probe)
 }
 
 fn rule(v: &J, semantic: bool) -> R {
@@ -237,12 +241,12 @@ fn rule(v: &J, semantic: bool) -> R {
         }
     }
     for h in headers {
-        if !is_token(h.as_bytes()) || h.matches('*').count() > 1 {
+        if !is_token(h) || h.matches('*').count() > 1 {
             return Err(format!("AllowedHeader {h:?}"));
         }
     }
     for h in expose {
-        if !is_token(h.as_bytes()) || h.contains('*') {
+        if !is_token(h) || h.contains('*') {
             return Err(format!("ExposeHeader {h:?}"));
         }
     }
@@ -340,9 +344,8 @@ pub fn ref_config(bytes: &[u8]) -> R {
                 }
             }
             for (name, c) in entries {
-                // Spec: 1 to 255 of a-z 0-9 . - _ ; the core also refuses the
-                // path segments "." and "..", which no backend can address.
-                if !is_bucket_name(name) || name == "." || name == ".." {
+                // Spec §1: 1 to 255 of a-z 0-9 . - _ ; §6: not "." nor "..".
+                if !is_bucket_name(name.as_bytes()) {
                     return Err(format!("bucket name {name:?}"));
                 }
                 cors(c, true).map_err(|e| format!("bucket {name:?}: {e}"))?;
@@ -351,6 +354,84 @@ pub fn ref_config(bytes: &[u8]) -> R {
         Some(o) => return Err(format!("buckets {o:?}")),
     }
     Ok(())
+}
+
+/// An accepted configuration (spec §1) as the reference model's
+/// [`Config`], defaults and S3 aliases applied; `None` when the spec
+/// refuses it.
+pub fn model(bytes: &[u8]) -> Option<Config> {
+    ref_config(bytes).ok()?;
+    let root: J = serde_json::from_slice(bytes).ok()?;
+    let J::Obj(fields) = root else {
+        return None;
+    };
+    let mut config = Config::default();
+    for (key, value) in &fields {
+        match (key.as_str(), value) {
+            ("endpoints", v) => config.endpoints = owned(v),
+            ("path_style", J::Bool(b)) => config.path_style = *b,
+            ("unmatched_preflight", J::Str(s)) if s == "forward" => {
+                config.unmatched_preflight = Unmatched::Forward
+            }
+            ("default", J::Obj(_)) => config.default = Some(cors_model(value)?),
+            ("buckets", J::Obj(buckets)) => {
+                for (name, c) in buckets {
+                    config.buckets.push((name.clone(), cors_model(c)?));
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(config)
+}
+
+fn owned(v: &J) -> Vec<String> {
+    strings(Some(v)).map_or_else(
+        |_| Vec::new(),
+        |v| v.into_iter().map(str::to_string).collect(),
+    )
+}
+
+fn cors_model(v: &J) -> Option<Cors> {
+    let J::Obj(fields) = v else {
+        return None;
+    };
+    let mut cors = Cors::new(Vec::new());
+    for (key, value) in fields {
+        match (key.as_str(), value) {
+            ("CORSRule" | "CORSRules", J::Arr(rules)) => {
+                cors.rules = rules.iter().map(rule_model).collect::<Option<_>>()?
+            }
+            ("ResponseVary", J::Bool(b)) => cors.vary = *b,
+            ("Mode", J::Str(m)) if m == "report" => cors.mode = Mode::Report,
+            _ => {}
+        }
+    }
+    Some(cors)
+}
+
+fn rule_model(v: &J) -> Option<Rule> {
+    let J::Obj(fields) = v else {
+        return None;
+    };
+    let mut rule = Rule::default();
+    for (key, value) in fields {
+        match key.as_str() {
+            "AllowedOrigin" | "AllowedOrigins" => rule.origins = owned(value),
+            "AllowedMethod" | "AllowedMethods" => rule.methods = owned(value),
+            "AllowedHeader" | "AllowedHeaders" => rule.headers = owned(value),
+            "ExposeHeader" | "ExposeHeaders" => rule.expose = owned(value),
+            "MaxAgeSeconds" => {
+                rule.max_age = match value {
+                    J::Int(n) => Some(u32::try_from(*n).ok()?),
+                    J::Uint(n) => Some(u32::try_from(*n).ok()?),
+                    _ => None,
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(rule)
 }
 
 /// Every `AllowedOrigin` string of an accepted configuration, for probes.

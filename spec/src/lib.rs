@@ -3,6 +3,8 @@
 //! suite (core tables, end to end, hostile, operations, browser, fuzz) uses
 //! these, so one reading of the spec serves them all.
 
+pub mod reference;
+
 /// Response header names (spec §3.6, §4.2), lower case as Envoy gives them.
 pub mod names {
     pub const ACAO: &str = "access-control-allow-origin";

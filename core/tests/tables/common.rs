@@ -14,8 +14,10 @@ pub const HOST: &str = "s3.test";
 
 /// Parses a configuration that must be valid.
 pub fn policy(json: &str) -> Policy {
-    Policy::from_json(json.as_bytes())
-        .unwrap_or_else(|e| panic!("configuration refused:\n{e}\nconfiguration:\n{json}"))
+    let p = Policy::from_json(json.as_bytes())
+        .unwrap_or_else(|e| panic!("configuration refused:\n{e}\nconfiguration:\n{json}"));
+    crate::seeds::remember(json, &p);
+    p
 }
 
 /// A request as Envoy hands it over: pseudo-headers and lower-case names,
@@ -23,7 +25,7 @@ pub fn policy(json: &str) -> Policy {
 /// as the glue does.
 #[derive(Debug, Clone)]
 pub struct Req {
-    headers: Vec<(String, Vec<u8>)>,
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
 }
 
 impl Req {
@@ -94,6 +96,7 @@ pub enum Outcome {
 }
 
 pub fn outcome(policy: &Policy, req: &Req) -> Outcome {
+    crate::seeds::write(policy, req);
     match policy.decide(&req.request()).action {
         Action::Ignore => Outcome::Ignore,
         Action::Reply(r) => Outcome::Reply(Reply {
