@@ -130,6 +130,7 @@ fn fixed() -> &'static [(Config, Policy); 3] {
             path_style: false,
             buckets: vec![("photos".into(), photos()), ("pub.lic".into(), public())],
             unmatched_preflight: Unmatched::Forward,
+            strip_upstream_cors: false,
             ..Config::default()
         };
         [a, b, c].map(|config| {

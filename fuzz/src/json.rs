@@ -154,11 +154,23 @@ pub fn ref_pattern_ok(p: &str) -> R {
     if (scheme, port) == ("https", Some("443")) || (scheme, port) == ("http", Some("80")) {
         return Err("default port".into());
     }
+    // Browsers never send a port with a leading zero or above 65535.
+    if let Some(port) = port {
+        let too_large = !port.contains('*') && port.parse::<u32>().map_or(true, |p| p > 65535);
+        if (port.len() > 1 && port.starts_with('0')) || too_large {
+            return Err("a port browsers never send".into());
+        }
+    }
+    if host.starts_with('[') && host.contains('*') {
+        return Err("too broad".into());
+    }
     if let Some((_, after)) = host.split_once('*') {
-        // The literal text after the `*` must pin two labels (`.b.com`,
-        // `b.com`): else it reaches every host under one label.
-        let after = after.strip_prefix('.').unwrap_or(after);
-        let labels: Vec<&str> = after.split('.').collect();
+        // The labels after the one holding the `*` must name a domain (at
+        // least two labels): `*example.com` and `*.com` stop at `com`.
+        let Some((_, fixed)) = after.split_once('.') else {
+            return Err("too broad".into());
+        };
+        let labels: Vec<&str> = fixed.split('.').collect();
         if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
             return Err("too broad".into());
         }
@@ -312,6 +324,7 @@ pub fn ref_config(bytes: &[u8]) -> R {
             ("buckets", &[], false),
             ("default", &[], false),
             ("unmatched_preflight", &[], false),
+            ("upstream_cors", &[], false),
         ],
     )?;
     for e in strings(get(&f, "endpoints"))? {
@@ -323,11 +336,16 @@ pub fn ref_config(bytes: &[u8]) -> R {
         None | Some(J::Bool(_)) => {}
         Some(o) => return Err(format!("path_style {o:?}")),
     }
-    match get(&f, "unmatched_preflight") {
-        None => {}
-        Some(J::Str(s)) if s == "reject" || s == "forward" => {}
+    let forward = match get(&f, "unmatched_preflight") {
+        None => false,
+        Some(J::Str(s)) if s == "reject" || s == "forward" => s == "forward",
         Some(o) => return Err(format!("unmatched_preflight {o:?}")),
-    }
+    };
+    let strip = match get(&f, "upstream_cors") {
+        None => true,
+        Some(J::Str(s)) if s == "strip" || s == "pass" => s == "strip",
+        Some(o) => return Err(format!("upstream_cors {o:?}")),
+    };
     match get(&f, "default") {
         None | Some(J::Null) => {}
         Some(c) => cors(c, true).map_err(|e| format!("default: {e}"))?,
@@ -353,6 +371,10 @@ pub fn ref_config(bytes: &[u8]) -> R {
         }
         Some(o) => return Err(format!("buckets {o:?}")),
     }
+    // §2.4: a forwarded preflight's answer would be stripped.
+    if forward && strip {
+        return Err("unmatched_preflight forward with upstream_cors strip".into());
+    }
     Ok(())
 }
 
@@ -373,6 +395,7 @@ pub fn model(bytes: &[u8]) -> Option<Config> {
             ("unmatched_preflight", J::Str(s)) if s == "forward" => {
                 config.unmatched_preflight = Unmatched::Forward
             }
+            ("upstream_cors", J::Str(s)) if s == "pass" => config.strip_upstream_cors = false,
             ("default", J::Obj(_)) => config.default = Some(cors_model(value)?),
             ("buckets", J::Obj(buckets)) => {
                 for (name, c) in buckets {

@@ -155,9 +155,15 @@ fn check_outcome(d: &Decision, has_origin: bool) {
                 && (why == Refusal::NoConfiguration)
                     == String::from_utf8_lossy(&r.body).contains("CORS is not enabled")
         }
-        (Action::Forward(p), Outcome::ActualMatched) => p.grant.is_some(),
-        (Action::Forward(p), Outcome::ActualUnmatched) => p.grant.is_none() && has_origin,
-        (Action::Forward(p), Outcome::NoOrigin) => p.grant.is_none() && !has_origin,
+        // `upstream_cors: strip`: what no rules govern only loses the upstream's CORS.
+        (Action::Forward(p), Outcome::NotConfigured) => !p.is_governed() && p.grant.is_none(),
+        (Action::Forward(p), Outcome::ActualMatched) => p.is_governed() && p.grant.is_some(),
+        (Action::Forward(p), Outcome::ActualUnmatched) => {
+            p.is_governed() && p.grant.is_none() && has_origin
+        }
+        (Action::Forward(p), Outcome::NoOrigin) => {
+            p.is_governed() && p.grant.is_none() && !has_origin
+        }
         _ => false,
     };
     assert!(ok, "outcome does not fit the action: {d:?}");

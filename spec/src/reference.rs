@@ -67,6 +67,8 @@ pub struct Config {
     pub buckets: Vec<(String, Cors)>,
     pub default: Option<Cors>,
     pub unmatched_preflight: Unmatched,
+    /// `upstream_cors`: `true` for `"strip"` (the default, §2.4), `false` for `"pass"`.
+    pub strip_upstream_cors: bool,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             buckets: Vec::new(),
             default: None,
             unmatched_preflight: Unmatched::Reject,
+            strip_upstream_cors: true,
         }
     }
 }
@@ -101,7 +104,7 @@ impl Config {
             .map(|(name, cors)| format!("{}:{}", json_string(name), cors.to_json()))
             .collect();
         format!(
-            "{{\"endpoints\":{},\"path_style\":{},\"buckets\":{{{}}},\"default\":{},\"unmatched_preflight\":{}}}",
+            "{{\"endpoints\":{},\"path_style\":{},\"buckets\":{{{}}},\"default\":{},\"unmatched_preflight\":{},\"upstream_cors\":{}}}",
             json_list(&self.endpoints),
             self.path_style,
             buckets.join(","),
@@ -109,6 +112,11 @@ impl Config {
             match self.unmatched_preflight {
                 Unmatched::Reject => "\"reject\"",
                 Unmatched::Forward => "\"forward\"",
+            },
+            if self.strip_upstream_cors {
+                "\"strip\""
+            } else {
+                "\"pass\""
             }
         )
     }
@@ -293,10 +301,15 @@ pub fn resolve(config: &Config, authority: &[u8], path: &[u8]) -> Addressed {
         let Some(host) = host_of(authority) else {
             return Addressed::Unclear;
         };
+        // §6: a host that is itself an endpoint is path style, even when a
+        // shorter endpoint is its suffix.
+        let is_endpoint = config.endpoints.contains(&host);
         let longest = config
             .endpoints
             .iter()
-            .filter(|e| host.len() > e.len() + 1 && host.ends_with(&format!(".{e}")))
+            .filter(|e| {
+                !is_endpoint && host.len() > e.len() + 1 && host.ends_with(&format!(".{e}"))
+            })
             .max_by_key(|e| e.len());
         if let Some(endpoint) = longest {
             let bucket = &host[..host.len() - endpoint.len() - 1];
@@ -417,7 +430,9 @@ pub struct Grant {
     pub headers: Vec<(String, String)>,
 }
 
-/// A forwarded request of a configured bucket.
+/// A forwarded request whose response the filter edits: a configured
+/// bucket's, or (§2.4, `upstream_cors: "strip"`) one no rules govern, which
+/// only loses the upstream's CORS headers (`grant: None`, `vary: false`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forward {
     pub grant: Option<Grant>,
@@ -455,14 +470,25 @@ impl Forward {
                     .map(|(n, v)| (n.clone(), v.clone().into_bytes())),
             );
         }
+        // §4.2: every member kept in order, `Origin` exactly once, `*` alone.
         let members = vary_members(upstream);
-        let has_origin = members
+        let origins = members
             .iter()
-            .any(|m| m == "*" || m.eq_ignore_ascii_case("origin"));
-        if self.vary && !has_origin {
+            .filter(|m| m.eq_ignore_ascii_case("origin"))
+            .count();
+        let star = members.iter().any(|m| m == "*");
+        if self.vary && !star && origins != 1 {
             out.retain(|(name, _)| name != names::VARY);
-            let mut merged = members;
-            merged.push("Origin".to_string());
+            let mut merged: Vec<String> = Vec::new();
+            for m in members {
+                let origin = m.eq_ignore_ascii_case("origin");
+                if !origin || !merged.iter().any(|k| k.eq_ignore_ascii_case("origin")) {
+                    merged.push(m);
+                }
+            }
+            if origins == 0 {
+                merged.push("Origin".to_string());
+            }
             out.push((names::VARY.to_string(), merged.join(", ").into_bytes()));
         }
         out
@@ -574,9 +600,18 @@ fn decide_for(
     lines: &Lines<'_>,
     honour_report: bool,
 ) -> Expected {
-    // §2.1: no bucket, nothing at all.
+    // §2.4: what no rules govern only loses the upstream's CORS (`strip`),
+    // or is left alone (`pass`).
+    let ungoverned = || match config.strip_upstream_cors {
+        true => Expected::Forward(Forward {
+            grant: None,
+            vary: false,
+        }),
+        false => Expected::Ignore,
+    };
+    // §2.1: no bucket.
     let Some(bucket) = bucket else {
-        return Expected::Ignore;
+        return ungoverned();
     };
     let origins = lines.origins();
     let acrm = lines.all("access-control-request-method");
@@ -586,7 +621,8 @@ fn decide_for(
         // §2.2 and §3.2.
         return match (preflight, config.unmatched_preflight) {
             (true, Unmatched::Reject) => Expected::Reply(forbidden(MSG_NOT_ENABLED, lines)),
-            _ => Expected::Ignore,
+            (true, Unmatched::Forward) => Expected::Ignore,
+            (false, _) => ungoverned(),
         };
     };
     // §6: report-only forwards preflights untouched and leaves responses alone.
@@ -864,6 +900,48 @@ mod tests {
         assert!(same_response(&f.response(&upstream), &want));
         let star = req(&[(names::VARY, "*")]);
         assert_eq!(f.response(&star), star);
+        // Issue 9: an upstream's repeated `Origin` is kept once.
+        let twice = req(&[(names::VARY, "Origin,Origin"), (names::VARY, "Accept")]);
+        let want = req(&[(names::VARY, "Origin, Accept")]);
+        assert!(same_response(&f.response(&twice), &want));
+    }
+
+    #[test]
+    fn a_host_equal_to_a_nested_endpoint_is_path_style() {
+        let c = Config {
+            endpoints: vec!["s3.example.test".into(), "example.test".into()],
+            ..Config::default()
+        };
+        let r = |a: &str, p: &str| resolve(&c, a.as_bytes(), p.as_bytes());
+        assert_eq!(
+            r("s3.example.test", "/photos/k"),
+            Addressed::Bucket("photos".into())
+        );
+        assert_eq!(
+            r("photos.example.test", "/k"),
+            Addressed::Bucket("photos".into())
+        );
+    }
+
+    #[test]
+    fn what_no_rules_govern_loses_the_upstream_cors_unless_passed() {
+        let strip = example();
+        let get = req(&[
+            (":method", "GET"),
+            (":authority", "h"),
+            (":path", "/other/k"),
+            ("origin", "https://evil.example"),
+        ]);
+        let stripped = Expected::Forward(Forward {
+            grant: None,
+            vary: false,
+        });
+        assert_eq!(decide(&strip, &get), vec![stripped]);
+        let pass = Config {
+            strip_upstream_cors: false,
+            ..example()
+        };
+        assert_eq!(decide(&pass, &get), vec![Expected::Ignore]);
     }
 
     #[test]
