@@ -3,7 +3,6 @@
 
 use bucket_cors_testkit::case::*;
 use bucket_cors_testkit::expect::Body;
-use bucket_cors_testkit::spec::names::*;
 use bucket_cors_testkit::spec::*;
 use bucket_cors_testkit::{Bench, EnvoyOptions};
 
