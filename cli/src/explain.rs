@@ -156,6 +156,10 @@ fn render(req: &Request<'_>, e: &Explanation, response: &[(String, Vec<u8>)]) ->
         lossy(req.path)
     );
 
+    let policy = |entry: &str| match &e.policy {
+        Some(p) => format!("rules from policy {p:?}, named by {entry}"),
+        None => format!("rules from {entry}"),
+    };
     match (&e.bucket, e.source) {
         (None, _) => {
             let _ = writeln!(
@@ -164,12 +168,13 @@ fn render(req: &Request<'_>, e: &Explanation, response: &[(String, Vec<u8>)]) ->
             );
         }
         (Some(b), Source::Bucket) => {
-            let _ = writeln!(out, "bucket: {b:?}, rules from buckets.{b:?}");
+            let _ = writeln!(out, "bucket: {b:?}, {}", policy(&format!("buckets.{b:?}")));
         }
         (Some(b), Source::Default) => {
             let _ = writeln!(
                 out,
-                "bucket: {b:?}, rules from default (the bucket is not under buckets)"
+                "bucket: {b:?}, {} (the bucket is not under buckets)",
+                policy("default")
             );
         }
         (Some(b), Source::None) => {

@@ -50,14 +50,56 @@ pub struct Rule {
     pub max_age_seconds: Option<i64>,
 }
 
-pub fn run(bucket: &str, file: &str, merge: Option<&str>, replace: bool) -> Report {
-    match import(bucket, file, merge, replace) {
+/// Where the imported rules go: a bucket's entry, or a named policy that
+/// buckets then refer to.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Bucket(&'a str),
+    Policy(&'a str),
+}
+
+impl Target<'_> {
+    /// The configuration's field that holds the entry.
+    fn section(self) -> &'static str {
+        match self {
+            Target::Bucket(_) => "buckets",
+            Target::Policy(_) => "policies",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Target::Bucket(_) => "bucket",
+            Target::Policy(_) => "policy",
+        }
+    }
+
+    fn key(&self) -> &str {
+        match self {
+            Target::Bucket(k) | Target::Policy(k) => k,
+        }
+    }
+}
+
+impl std::fmt::Display for Target<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?}", self.name(), self.key())
+    }
+}
+
+pub fn run(target: Target<'_>, file: &str, merge: Option<&str>, replace: bool) -> Report {
+    match import(target, file, merge, replace) {
         Ok(report) => report,
         Err(message) => Report::fail(message),
     }
 }
 
-fn import(bucket: &str, file: &str, merge: Option<&str>, replace: bool) -> Result<Report, String> {
+fn import(
+    target: Target<'_>,
+    file: &str,
+    merge: Option<&str>,
+    replace: bool,
+) -> Result<Report, String> {
     if merge == Some("-") && file == "-" {
         return Err("`-` (standard input) can be given once only".into());
     }
@@ -73,24 +115,28 @@ fn import(bucket: &str, file: &str, merge: Option<&str>, replace: bool) -> Resul
     if !cors.response_vary {
         let _ = writeln!(
             warnings,
-            "warning: {name}: ResponseVary is false: responses of bucket {bucket:?} will not carry \
-             `Vary: Origin`, so a browser or CDN cache may serve one origin's CORS headers to another"
+            "warning: {name}: ResponseVary is false: responses of {} will not carry \
+             `Vary: Origin`, so a browser or CDN cache may serve one origin's CORS headers to another",
+            match target {
+                Target::Bucket(b) => format!("bucket {b:?}"),
+                Target::Policy(p) => format!("the buckets that name policy {p:?}"),
+            }
         );
     }
     let cors = to_ordered(&cors)?;
     let config = match merge {
         None => Json::Object(vec![(
-            "buckets".into(),
-            Json::Object(vec![(bucket.into(), cors)]),
+            target.section().into(),
+            Json::Object(vec![(target.key().into(), cors)]),
         )]),
-        Some(path) => merge_into(path, bucket, cors, replace)?,
+        Some(path) => merge_into(path, target, cors, replace)?,
     };
     let text = config.to_pretty();
     if let Err(errors) = policy::compile(text.as_bytes()) {
         let label = match merge {
-            None => format!("{name} imported as bucket {bucket:?}"),
+            None => format!("{name} imported as {target}"),
             Some(path) => format!(
-                "{} with {name} imported as bucket {bucket:?}",
+                "{} with {name} imported as {target}",
                 input::display_name(path)
             ),
         };
@@ -111,7 +157,7 @@ fn to_ordered(cors: &Cors) -> Result<Json, String> {
 }
 
 /// The plugin configuration at `path` with `bucket` added under `buckets`.
-fn merge_into(path: &str, bucket: &str, cors: Json, replace: bool) -> Result<Json, String> {
+fn merge_into(path: &str, target: Target<'_>, cors: Json, replace: bool) -> Result<Json, String> {
     let name = input::display_name(path);
     let mut config: Json = serde_json::from_slice(&input::read(path)?)
         .map_err(|e| format!("{name}: not a JSON document: {e}"))?;
@@ -120,25 +166,26 @@ fn merge_into(path: &str, bucket: &str, cors: Json, replace: bool) -> Result<Jso
             "{name}: not a plugin configuration (a JSON object)"
         ));
     };
-    let buckets = match top.iter().position(|(k, _)| k == "buckets") {
+    let section = target.section();
+    let entries = match top.iter().position(|(k, _)| k == section) {
         Some(i) => &mut top[i].1,
         None => {
             let i = top.len();
-            top.push(("buckets".into(), Json::Object(Vec::new())));
+            top.push((section.into(), Json::Object(Vec::new())));
             &mut top[i].1
         }
     };
-    let Json::Object(buckets) = buckets else {
-        return Err(format!("{name}: `buckets` is not a JSON object"));
+    let Json::Object(entries) = entries else {
+        return Err(format!("{name}: `{section}` is not a JSON object"));
     };
-    match buckets.iter().position(|(k, _)| k == bucket) {
-        Some(i) if replace => buckets[i].1 = cors,
+    match entries.iter().position(|(k, _)| k == target.key()) {
+        Some(i) if replace => entries[i].1 = cors,
         Some(_) => {
             return Err(format!(
-                "{name} already has bucket {bucket:?}; --replace replaces its rules"
+                "{name} already has {target}; --replace replaces its rules"
             ))
         }
-        None => buckets.push((bucket.into(), cors)),
+        None => entries.push((target.key().into(), cors)),
     }
     Ok(config)
 }

@@ -53,13 +53,22 @@ enum Command {
     /// every error listed, exit code 1.
     Import {
         /// The bucket the rules belong to.
+        #[arg(
+            long,
+            value_name = "NAME",
+            required_unless_present = "policy",
+            conflicts_with = "policy"
+        )]
+        bucket: Option<String>,
+        /// Write the rules as this named policy (under `policies`) instead of
+        /// a bucket; buckets then name it (`"photos": "NAME"`).
         #[arg(long, value_name = "NAME")]
-        bucket: String,
-        /// Add the bucket to this plugin configuration and print the whole of
-        /// it (its other fields and buckets are kept as they are, in order).
+        policy: Option<String>,
+        /// Add the bucket (or policy) to this plugin configuration and print
+        /// the whole of it (its other fields and entries are kept as they are, in order).
         #[arg(long, value_name = "CONFIG")]
         merge: Option<String>,
-        /// With --merge: replace the bucket if the configuration already has it.
+        /// With --merge: replace the bucket (or policy) if the configuration already has it.
         #[arg(long, requires = "merge")]
         replace: bool,
         /// The XML or JSON document; `-` reads standard input.
@@ -120,10 +129,19 @@ fn main() -> ExitCode {
         Command::Check { configs } => check::run(&configs),
         Command::Import {
             bucket,
+            policy,
             merge,
             replace,
             file,
-        } => import::run(&bucket, &file, merge.as_deref(), replace),
+        } => {
+            let target = match (&bucket, &policy) {
+                (_, Some(p)) => import::Target::Policy(p),
+                (Some(b), None) => import::Target::Bucket(b),
+                // clap requires one of them.
+                (None, None) => return ExitCode::from(2),
+            };
+            import::run(target, &file, merge.as_deref(), replace)
+        }
         Command::Explain {
             config,
             method,

@@ -263,6 +263,76 @@ fn import_s3_xml_and_s3_json_give_the_same_configuration() {
     assert_eq!(stdin.stdout, S3_IMPORTED);
 }
 
+/// Issue 12: `import --policy NAME` writes a named policy that buckets then name, and merges
+/// it into an existing configuration; explain says which policy applied through which entry.
+#[test]
+fn import_as_a_named_policy_and_explain_through_it() {
+    let r = run(&["import", "--policy", "web", &data("s3-cors.json")], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        S3_IMPORTED
+            .replacen("\"buckets\"", "\"policies\"", 1)
+            .replacen("\"media\"", "\"web\"", 1)
+    );
+    let base = scratch(
+        "policy-base.json",
+        r#"{"buckets": {"media": "web", "photos": "web"}, "policies": {}}"#,
+    );
+    let merged = run(
+        &[
+            "import",
+            "--policy",
+            "web",
+            "--merge",
+            base.to_str().unwrap(),
+            &data("s3-cors.json"),
+        ],
+        None,
+    );
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    let c = run(&["check", "-"], Some(&merged.stdout));
+    assert_eq!(
+        (c.code, c.stdout.as_str()),
+        (0, "<stdin>: valid (2 buckets)\n")
+    );
+    let config = scratch("policy-merged.json", &merged.stdout);
+    let e = run(
+        &[
+            "explain",
+            "-c",
+            config.to_str().unwrap(),
+            "--url",
+            "http://h/photos/k",
+            "-H",
+            "Origin: https://nowhere.example",
+        ],
+        None,
+    );
+    assert!(
+        e.stdout.contains(
+            "bucket: \"photos\", rules from policy \"web\", named by buckets.\"photos\"\n"
+        ),
+        "{}",
+        e.stdout
+    );
+    // Both --bucket and --policy, or neither: a usage error.
+    let both = run(
+        &[
+            "import",
+            "--bucket",
+            "a",
+            "--policy",
+            "b",
+            &data("s3-cors.json"),
+        ],
+        None,
+    );
+    assert_eq!(both.code, 2);
+    let neither = run(&["import", &data("s3-cors.json")], None);
+    assert_eq!(neither.code, 2);
+}
+
 #[test]
 fn import_fails_on_rules_the_filter_refuses_listing_every_error() {
     let file = data("oss-invalid-rules.xml");

@@ -2,14 +2,18 @@
 //! configure time: `RawPolicy` → `Policy`, with every error reported at once.
 
 use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
-use crate::config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight, UpstreamCors};
+use crate::bucket_table::BucketTable;
+use crate::config::{
+    Mode, Object, RawBuckets, RawCors, RawEntry, RawPolicy, RawRef, RawRule, UnmatchedPreflight,
+    UpstreamCors,
+};
 use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
 use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
 use crate::rule::Rule;
 use crate::PublicSuffix;
-use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -22,19 +26,26 @@ pub(crate) const MAX_AGE_LIMIT: i64 = 2_147_483_647;
 #[derive(Debug)]
 pub struct Policy {
     pub(crate) addressing: Addressing,
-    pub(crate) buckets: HashMap<String, Arc<BucketCors>>,
-    pub(crate) default: Option<Arc<BucketCors>>,
+    /// Bucket name → index into `configs`.
+    pub(crate) buckets: BucketTable,
+    /// Every compiled CORS configuration: the named policies, then each
+    /// bucket's inline one. A policy many buckets name is compiled once.
+    pub(crate) configs: Vec<Arc<BucketCors>>,
+    /// `default`, as an index into `configs`.
+    pub(crate) default: Option<u32>,
     pub(crate) unmatched_preflight: UnmatchedPreflight,
     pub(crate) upstream_cors: UpstreamCors,
 }
 
-/// One bucket's compiled CORS configuration.
+/// One compiled CORS configuration (a bucket's, `default`'s or a policy's).
 #[derive(Debug)]
 pub(crate) struct BucketCors {
     pub(crate) rules: Vec<Rule>,
     pub(crate) response_vary: bool,
     /// `Mode: report`: decide and count, but forward and change nothing.
     pub(crate) report_only: bool,
+    /// The policy's name, when it is one of `policies`.
+    pub(crate) policy: Option<Box<str>>,
 }
 
 impl Policy {
@@ -70,12 +81,19 @@ impl Policy {
         self.buckets.len()
     }
 
+    /// The number of compiled CORS configurations: the named policies and
+    /// the inline ones.
+    pub fn config_count(&self) -> usize {
+        self.configs.len()
+    }
+
     /// The CORS configuration of `bucket` (spec §2.2: `buckets`, then
     /// `default`) and where it came from.
     pub(crate) fn cors_for(&self, bucket: &str) -> (Source, Option<&Arc<BucketCors>>) {
-        match (self.buckets.get(bucket), &self.default) {
-            (Some(cors), _) => (Source::Bucket, Some(cors)),
-            (None, Some(cors)) => (Source::Default, Some(cors)),
+        let config = |i: u32| self.configs.get(i as usize);
+        match (self.buckets.get(bucket), self.default) {
+            (Some(i), _) => (Source::Bucket, config(i)),
+            (None, Some(i)) => (Source::Default, config(i)),
             (None, None) => (Source::None, None),
         }
     }
@@ -100,55 +118,156 @@ impl TryFrom<RawPolicy> for Policy {
     }
 }
 
+/// Policy names: 1 to 255 ASCII letters, digits, `.`, `-` and `_`.
+fn is_policy_name(s: &str) -> bool {
+    (1..=255).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+}
+
 fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy, ConfigErrors> {
-    {
-        let mut errors = Vec::new();
-        for (i, e) in raw.endpoints.iter().enumerate() {
-            if !is_endpoint(e) {
-                errors.push(ConfigError {
-                    at: format!("endpoints[{i}] {e:?}"),
-                    kind: ErrorKind::Endpoint,
-                });
-            }
-        }
-        let mut buckets = HashMap::with_capacity(raw.buckets.len());
-        for (name, cors) in raw.buckets {
-            let at = At::Bucket(&name);
-            if !is_bucket_name(name.as_bytes()) {
-                errors.push(ConfigError {
-                    at: at.to_string(),
-                    kind: ErrorKind::BucketName,
-                });
-            }
-            if let Some(c) = compile_cors(at, cors, public_suffix, &mut errors) {
-                buckets.insert(name, Arc::new(c));
-            }
-        }
-        if raw.unmatched_preflight == UnmatchedPreflight::Forward
-            && raw.upstream_cors == UpstreamCors::Strip
-        {
+    let RawPolicy {
+        endpoints,
+        path_style,
+        policies,
+        buckets,
+        default,
+        unmatched_preflight,
+        upstream_cors,
+    } = raw;
+    let mut errors = Vec::new();
+    for (i, e) in endpoints.iter().enumerate() {
+        if !is_endpoint(e) {
             errors.push(ConfigError {
-                at: "unmatched_preflight \"forward\" with upstream_cors \"strip\"".into(),
-                kind: ErrorKind::ForwardedPreflightStripped,
+                at: format!("endpoints[{i}] {e:?}"),
+                kind: ErrorKind::Endpoint,
             });
         }
-        let default = raw
-            .default
-            .and_then(|cors| compile_cors(At::Default, cors, public_suffix, &mut errors))
-            .map(Arc::new);
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+    }
+    if unmatched_preflight == UnmatchedPreflight::Forward && upstream_cors == UpstreamCors::Strip {
+        errors.push(ConfigError {
+            at: "unmatched_preflight \"forward\" with upstream_cors \"strip\"".into(),
+            kind: ErrorKind::ForwardedPreflightStripped,
+        });
+    }
+
+    // Named policies first: `configs[i]` is the i-th policy in name order.
+    let mut configs: Vec<Arc<BucketCors>> =
+        Vec::with_capacity(policies.len() + buckets.inline.len());
+    let mut policy_index: BTreeMap<String, u32> = BTreeMap::new();
+    for (name, cors) in policies {
+        let at = At::Policy(&name);
+        if !is_policy_name(&name) {
+            errors.push(ConfigError {
+                at: at.to_string(),
+                kind: ErrorKind::PolicyName,
+            });
         }
-        Ok(Policy {
+        if let Some(mut c) = compile_cors(at, cors, public_suffix, &mut errors) {
+            c.policy = Some(name.as_str().into());
+            policy_index.insert(name, configs.len() as u32);
+            configs.push(Arc::new(c));
+        }
+    }
+    let named = |name: &str, at: At<'_>, errors: &mut Vec<ConfigError>| {
+        let found = policy_index.get(name).copied();
+        if found.is_none() {
+            errors.push(ConfigError {
+                at: at.to_string(),
+                kind: ErrorKind::UnknownPolicy(name.to_owned()),
+            });
+        }
+        found
+    };
+
+    let RawBuckets {
+        names,
+        ends,
+        entries,
+        inline,
+        policy_names,
+    } = buckets;
+    // Each name a bucket refers to, resolved once.
+    let resolved: Vec<Option<u32>> = policy_names
+        .iter()
+        .map(|n| policy_index.get(n).copied())
+        .collect();
+    let mut inline_index = Vec::with_capacity(inline.len());
+    let inline_owner: Vec<usize> = {
+        let mut owner = vec![0; inline.len()];
+        for (bucket, entry) in entries.iter().enumerate() {
+            if let RawRef::Inline(i) = entry {
+                owner[*i as usize] = bucket;
+            }
+        }
+        owner
+    };
+    let name_of = |i: usize| {
+        let start = i.checked_sub(1).map_or(0, |p| ends[p] as usize);
+        names.get(start..ends[i] as usize).unwrap_or_default()
+    };
+    for (i, cors) in inline.into_iter().enumerate() {
+        let at = At::Bucket(name_of(inline_owner[i]));
+        let compiled = compile_cors(at, cors, public_suffix, &mut errors);
+        inline_index.push(compiled.map(|c| {
+            configs.push(Arc::new(c));
+            configs.len() as u32 - 1
+        }));
+    }
+    let mut targets = Vec::with_capacity(entries.len());
+    for (bucket, entry) in entries.iter().enumerate() {
+        let name = name_of(bucket);
+        if !is_bucket_name(name.as_bytes()) {
+            errors.push(ConfigError {
+                at: At::Bucket(name).to_string(),
+                kind: ErrorKind::BucketName,
+            });
+        }
+        let target = match *entry {
+            RawRef::Inline(i) => inline_index[i as usize],
+            RawRef::Named(n) => match resolved[n as usize] {
+                Some(t) => Some(t),
+                None => named(&policy_names[n as usize], At::Bucket(name), &mut errors),
+            },
+        };
+        targets.push(target.unwrap_or(u32::MAX));
+    }
+
+    let default = match default {
+        None => None,
+        Some(RawEntry::Named(name)) => named(&name, At::Default, &mut errors),
+        Some(RawEntry::Inline(cors)) => compile_cors(At::Default, cors, public_suffix, &mut errors)
+            .map(|c| {
+                configs.push(Arc::new(c));
+                configs.len() as u32 - 1
+            }),
+    };
+
+    let buckets = match BucketTable::new(names, ends, targets) {
+        Ok(table) => Some(table),
+        Err(repeated) => {
+            for name in repeated {
+                errors.push(ConfigError {
+                    at: At::Bucket(&name).to_string(),
+                    kind: ErrorKind::BucketListedTwice,
+                });
+            }
+            None
+        }
+    };
+    match buckets {
+        Some(buckets) if errors.is_empty() => Ok(Policy {
             addressing: Addressing {
-                endpoints: raw.endpoints.into_iter().collect(),
-                path_style: raw.path_style,
+                endpoints: endpoints.into_iter().collect(),
+                path_style,
             },
             buckets,
+            configs,
             default,
-            unmatched_preflight: raw.unmatched_preflight,
-            upstream_cors: raw.upstream_cors,
-        })
+            unmatched_preflight,
+            upstream_cors,
+        }),
+        _ => Err(ConfigErrors(errors)),
     }
 }
 
@@ -157,6 +276,7 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
 #[derive(Clone, Copy)]
 enum At<'a> {
     Bucket(&'a str),
+    Policy(&'a str),
     Default,
     Rule(&'a At<'a>, usize, Option<&'a str>),
 }
@@ -165,6 +285,7 @@ impl fmt::Display for At<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             At::Bucket(name) => write!(f, "bucket {name:?}"),
+            At::Policy(name) => write!(f, "policy {name:?}"),
             At::Default => f.write_str("default"),
             At::Rule(cors, i, Some(id)) => write!(f, "{cors} rule {i} (ID {id:?})"),
             At::Rule(cors, i, None) => write!(f, "{cors} rule {i}"),
@@ -195,6 +316,7 @@ fn compile_cors(
         rules,
         response_vary: cors.response_vary,
         report_only: cors.mode == Mode::Report,
+        policy: None,
     })
 }
 

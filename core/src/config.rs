@@ -6,6 +6,7 @@
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -23,12 +24,16 @@ pub struct RawPolicy {
     /// Fall back to `/<bucket>/<key>` when the host matches no endpoint.
     #[serde(default = "yes")]
     pub path_style: bool,
-    /// Per-bucket CORS configurations. Ordered so errors come out in a stable order.
-    #[serde(default, deserialize_with = "unique_buckets")]
-    pub buckets: BTreeMap<String, RawCors>,
+    /// Named CORS configurations that buckets refer to by name.
+    #[serde(default, deserialize_with = "unique_policies")]
+    pub policies: BTreeMap<String, RawCors>,
+    /// Per-bucket CORS configurations, inline or by policy name, in a
+    /// compact form: a million buckets are read without a map node each.
+    #[serde(default)]
+    pub buckets: RawBuckets,
     /// Rules for a resolved bucket that `buckets` does not list.
-    #[serde(default, deserialize_with = "optional_object")]
-    pub default: Option<RawCors>,
+    #[serde(default, deserialize_with = "optional_entry")]
+    pub default: Option<RawEntry>,
     /// What a preflight to a bucket without CORS configuration gets.
     #[serde(default)]
     pub unmatched_preflight: UnmatchedPreflight,
@@ -125,25 +130,139 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     }
 }
 
-fn optional_object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RawCors>, D::Error> {
-    Ok(Option::<Object<RawCors>>::deserialize(d)?.map(|o| o.0))
+/// A bucket's (or `default`'s) value: an inline CORS configuration, or the
+/// name of one under `policies`.
+#[derive(Debug)]
+pub enum RawEntry {
+    Inline(RawCors),
+    Named(String),
 }
 
-/// The bucket map, refusing a bucket listed twice (JSON would keep the last
-/// one silently and drop the first one's rules).
-fn unique_buckets<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, RawCors>, D::Error> {
-    struct BucketsVisitor;
-    impl<'de> Visitor<'de> for BucketsVisitor {
+impl<'de> Deserialize<'de> for RawEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = RawEntry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a CORS configuration (a JSON object) or the name of a policy")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<RawEntry, E> {
+                Ok(RawEntry::Named(name.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawEntry, A::Error> {
+                RawCors::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawEntry::Inline)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+fn optional_entry<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RawEntry>, D::Error> {
+    Option::<RawEntry>::deserialize(d)
+}
+
+/// The `buckets` object as read: every name in one arena, each bucket's
+/// value an index (into `inline`, or into `policy_names` for a named one),
+/// and a bucket listed twice left for validation to report. With 10^6
+/// buckets naming a few policies this holds a few bytes per bucket beyond
+/// its name, where a map would hold a node, a `String` and a configuration.
+#[derive(Debug, Default)]
+pub struct RawBuckets {
+    /// Every bucket name, one after another.
+    pub names: String,
+    /// Where each name ends in `names`.
+    pub ends: Vec<u32>,
+    /// Each bucket's value, in the order of `ends`.
+    pub entries: Vec<RawRef>,
+    /// The inline configurations.
+    pub inline: Vec<RawCors>,
+    /// The policy names buckets refer to, each once.
+    pub policy_names: Vec<String>,
+}
+
+/// One bucket's value in [`RawBuckets`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawRef {
+    /// `RawBuckets::inline[i]`.
+    Inline(u32),
+    /// `RawBuckets::policy_names[i]`.
+    Named(u32),
+}
+
+impl RawBuckets {
+    /// The name of bucket `i`.
+    pub fn name(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p] as usize);
+        &self.names[start..self.ends[i] as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+impl<'de> Deserialize<'de> for RawBuckets {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BucketsVisitor;
+        impl<'de> Visitor<'de> for BucketsVisitor {
+            type Value = RawBuckets;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of bucket name to CORS configuration or policy name")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawBuckets, A::Error> {
+                let mut out = RawBuckets::default();
+                let mut interned: HashMap<String, u32> = HashMap::new();
+                while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    out.names.push_str(&name);
+                    let end = u32::try_from(out.names.len())
+                        .map_err(|_| de::Error::custom("bucket names exceed 4 GiB"))?;
+                    out.ends.push(end);
+                    let entry = match map.next_value::<RawEntry>()? {
+                        RawEntry::Inline(cors) => {
+                            out.inline.push(cors);
+                            RawRef::Inline(index(out.inline.len() - 1)?)
+                        }
+                        RawEntry::Named(policy) => match interned.get(&policy) {
+                            Some(&i) => RawRef::Named(i),
+                            None => {
+                                let i = index(out.policy_names.len())?;
+                                out.policy_names.push(policy.clone());
+                                interned.insert(policy, i);
+                                RawRef::Named(i)
+                            }
+                        },
+                    };
+                    out.entries.push(entry);
+                }
+                out.names.shrink_to_fit();
+                out.ends.shrink_to_fit();
+                out.entries.shrink_to_fit();
+                Ok(out)
+            }
+        }
+        fn index<E: de::Error>(i: usize) -> Result<u32, E> {
+            u32::try_from(i).map_err(|_| E::custom("more than 2^32 buckets"))
+        }
+        deserializer.deserialize_map(BucketsVisitor)
+    }
+}
+
+/// The policy map, refusing a name listed twice (JSON would keep the last
+/// one silently).
+fn unique_policies<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, RawCors>, D::Error> {
+    struct PoliciesVisitor;
+    impl<'de> Visitor<'de> for PoliciesVisitor {
         type Value = BTreeMap<String, RawCors>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON object of bucket name to CORS configuration")
+            f.write_str("a JSON object of policy name to CORS configuration")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(name) = map.next_key::<String>()? {
                 if out.contains_key(&name) {
                     return Err(de::Error::custom(format!(
-                        "bucket {name:?} is listed twice"
+                        "policy {name:?} is listed twice"
                     )));
                 }
                 let cors: Object<RawCors> = map.next_value()?;
@@ -152,5 +271,5 @@ fn unique_buckets<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Ra
             Ok(out)
         }
     }
-    d.deserialize_map(BucketsVisitor)
+    d.deserialize_map(PoliciesVisitor)
 }

@@ -24,6 +24,12 @@ pub enum ErrorKind {
     Endpoint,
     /// A `buckets` key is not a bucket name.
     BucketName,
+    /// A bucket is listed twice (JSON would silently keep one of them).
+    BucketListedTwice,
+    /// A `policies` key is not a policy name.
+    PolicyName,
+    /// A bucket or `default` names a policy that `policies` does not have.
+    UnknownPolicy(String),
     /// A CORS configuration with this many rules (allowed: 1 to 100).
     RuleCount(usize),
     /// `AllowedOrigin` is an empty list.
@@ -86,6 +92,16 @@ impl fmt::Display for ErrorKind {
             ErrorKind::BucketName => {
                 f.write_str("is not a bucket name: 1 to 255 characters of a-z 0-9 . - _")
             }
+            ErrorKind::BucketListedTwice => f.write_str(
+                "is listed twice; JSON would keep one of them silently, so list each bucket once",
+            ),
+            ErrorKind::PolicyName => f.write_str(
+                "is not a policy name: 1 to 255 characters of letters, digits, . - _",
+            ),
+            ErrorKind::UnknownPolicy(name) => write!(
+                f,
+                "names the policy {name:?}, which is not under policies"
+            ),
             ErrorKind::RuleCount(n) => {
                 write!(
                     f,
@@ -211,6 +227,11 @@ pub(crate) fn describe_path(path: &serde_path_to_error::Path) -> String {
         match (segments[i], segments.get(i + 1)) {
             (Segment::Map { key }, Some(Segment::Map { key: bucket })) if key == "buckets" => {
                 out.push(format!("bucket {bucket:?}"));
+                i += 2;
+                continue;
+            }
+            (Segment::Map { key }, Some(Segment::Map { key: policy })) if key == "policies" => {
+                out.push(format!("policy {policy:?}"));
                 i += 2;
                 continue;
             }

@@ -24,6 +24,9 @@ pub struct Explanation {
     /// The bucket the request addresses, if any.
     pub bucket: Option<String>,
     pub source: Source,
+    /// The named policy whose rules apply, when the bucket's entry (or
+    /// `default`) names one.
+    pub policy: Option<String>,
     /// Whether the request is a preflight (spec §2.3).
     pub preflight: bool,
     /// Every rule of the bucket, in order (the first match wins).
@@ -48,6 +51,7 @@ impl Policy {
         Explanation {
             bucket: bucket.map(|b| b.into_owned()),
             source,
+            policy: cors.and_then(|c| c.policy.as_deref().map(str::to_owned)),
             preflight,
             rules,
             decision,
@@ -166,6 +170,43 @@ mod tests {
             Err("Origin \"https://x.b.com\" matches no AllowedOrigin".into())
         );
         assert_eq!(e.rules[1].verdict, Ok(()));
+    }
+
+    #[test]
+    fn explain_names_the_policy_and_the_entry_that_named_it() {
+        let p = Policy::from_json(
+            br#"{"policies": {"web": {"CORSRule": [{"AllowedOrigin": ["*"], "AllowedMethod": ["GET"]}]}},
+                 "buckets": {"photos": "web"}, "default": "web"}"#,
+        )
+        .unwrap();
+        let e = p.explain(&req(&[
+            (":method", "GET"),
+            (":authority", "h"),
+            (":path", "/photos/k"),
+        ]));
+        assert_eq!(
+            (e.source, e.policy.as_deref()),
+            (Source::Bucket, Some("web"))
+        );
+        let e = p.explain(&req(&[
+            (":method", "GET"),
+            (":authority", "h"),
+            (":path", "/other/k"),
+        ]));
+        assert_eq!(
+            (e.source, e.policy.as_deref()),
+            (Source::Default, Some("web"))
+        );
+        assert_eq!(
+            policy()
+                .explain(&req(&[
+                    (":method", "GET"),
+                    (":authority", "h"),
+                    (":path", "/photos/k")
+                ]))
+                .policy,
+            None
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! Nothing here talks to a host, so it is tested natively.
 
 mod bucket;
+mod bucket_table;
 mod compile;
 mod config;
 mod decision;

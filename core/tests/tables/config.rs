@@ -1093,3 +1093,111 @@ fn several_errors_are_all_reported_at_once() {
 
     c.finish();
 }
+
+// ---------------------------------------------------------------- policies
+
+/// Issue 12: a bucket's value, and `default`, is an inline configuration or the name of one
+/// under `policies`; each policy is compiled once, however many buckets name it; an unused
+/// policy is accepted.
+#[test]
+fn named_policies_are_shared_by_the_buckets_that_name_them() {
+    let rule = json!({"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET", "PUT"]});
+    let config = json!({
+        "policies": {
+            "web-upload": {"CORSRule": [rule]},
+            "unused": {"CORSRule": [base_rule()]}
+        },
+        "buckets": {
+            "a": "web-upload",
+            "b": "web-upload",
+            "c": {"CORSRule": [base_rule()]}
+        },
+        "default": "web-upload"
+    })
+    .to_string();
+    let p = policy(&config);
+    assert_eq!(p.bucket_count(), 3);
+    assert_eq!(
+        p.config_count(),
+        3,
+        "two policies and one inline configuration"
+    );
+    let mut c = Cases::new();
+    for bucket in ["a", "b", "unlisted"] {
+        c.check(
+            &format!("bucket {bucket} gets the policy's rules"),
+            "decide",
+            &outcome(&p, &preflight(bucket, "https://www.a.com", "PUT")),
+            &ok(&[
+                (ACAO, "https://www.a.com"),
+                (ACAC, "true"),
+                (ACAM, "GET, PUT"),
+                (VARY, PREFLIGHT_VARY),
+            ]),
+        );
+    }
+    c.check(
+        "an inline bucket keeps its own rules",
+        "decide",
+        &outcome(&p, &preflight("c", "https://www.a.com", "PUT")),
+        &refused(),
+    );
+    c.finish();
+}
+
+#[test]
+fn policy_names_and_references_are_checked() {
+    let cases = vec![
+        bad(
+            "a bucket names a policy that does not exist",
+            json!({"policies": {"web": {"CORSRule": [base_rule()]}}, "buckets": {"photos": "wbe"}})
+                .to_string(),
+            Want::Kind(ErrorKind::UnknownPolicy("wbe".into())),
+            &["bucket \"photos\""],
+        ),
+        bad(
+            "default names a policy that does not exist",
+            json!({"default": "web"}).to_string(),
+            Want::Kind(ErrorKind::UnknownPolicy("web".into())),
+            &["default"],
+        ),
+        bad(
+            "an invalid rule in a policy is named by the policy",
+            json!({"policies": {"web": {"CORSRule": [rule_with("AllowedOrigin", json!(["null"]))]}}})
+                .to_string(),
+            origin(OriginError::Null),
+            &["policy \"web\" rule 0", r#"AllowedOrigin[0] "null""#],
+        ),
+        bad(
+            "a policy name with a space",
+            json!({"policies": {"web upload": {"CORSRule": [base_rule()]}}}).to_string(),
+            Want::Kind(ErrorKind::PolicyName),
+            &["policy \"web upload\""],
+        ),
+        bad(
+            "a policy listed twice",
+            r#"{"policies": {"web": {"CORSRule": [{"AllowedOrigin": ["*"], "AllowedMethod": ["GET"]}]}, "web": {"CORSRule": [{"AllowedOrigin": ["*"], "AllowedMethod": ["PUT"]}]}}}"#.into(),
+            Want::Shape("listed twice"),
+            &["policies"],
+        ),
+        bad(
+            "a bucket listed twice",
+            r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": ["https://a.com"], "AllowedMethod": ["GET"]}]}, "photos": {"CORSRule": [{"AllowedOrigin": ["https://b.com"], "AllowedMethod": ["GET"]}]}}}"#.into(),
+            Want::Kind(ErrorKind::BucketListedTwice),
+            &["bucket \"photos\""],
+        ),
+        bad(
+            "a bucket's value is neither a configuration nor a name",
+            json!({"buckets": {"photos": 5}}).to_string(),
+            Want::Shape("policy"),
+            &["bucket \"photos\""],
+        ),
+        bad(
+            "a bucket's value is null",
+            json!({"buckets": {"photos": null}}).to_string(),
+            Want::Shape("policy"),
+            &["bucket \"photos\""],
+        ),
+    ];
+    run_bad(cases);
+}
