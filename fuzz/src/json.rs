@@ -325,8 +325,37 @@ pub fn ref_config(bytes: &[u8]) -> R {
             ("default", &[], false),
             ("unmatched_preflight", &[], false),
             ("upstream_cors", &[], false),
+            ("policies", &[], false),
         ],
     )?;
+    // Spec §1: named configurations, each a CORS configuration; a name is 1
+    // to 255 ASCII letters, digits, `. - _`, listed once.
+    let policies: &[(String, J)] = match get(&f, "policies") {
+        None => &[],
+        Some(J::Obj(entries)) => entries,
+        Some(o) => return Err(format!("policies {o:?}")),
+    };
+    for (i, (name, c)) in policies.iter().enumerate() {
+        cors(c, false).map_err(|e| format!("policy {name:?}: {e}"))?;
+        if policies[..i].iter().any(|(n, _)| n == name) {
+            return Err(format!("policy {name:?} listed twice"));
+        }
+    }
+    for (name, c) in policies {
+        let name_ok = (1..=255).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !name_ok {
+            return Err(format!("policy name {name:?}"));
+        }
+        cors(c, true).map_err(|e| format!("policy {name:?}: {e}"))?;
+    }
+    let entry = |v: &J, semantic: bool| match v {
+        J::Str(name) if !semantic || policies.iter().any(|(n, _)| n == name) => Ok(()),
+        J::Str(name) => Err(format!("no policy {name:?}")),
+        v => cors(v, semantic),
+    };
     for e in strings(get(&f, "endpoints"))? {
         if !is_endpoint(e) {
             return Err(format!("endpoint {e:?}"));
@@ -348,7 +377,7 @@ pub fn ref_config(bytes: &[u8]) -> R {
     };
     match get(&f, "default") {
         None | Some(J::Null) => {}
-        Some(c) => cors(c, true).map_err(|e| format!("default: {e}"))?,
+        Some(c) => entry(c, true).map_err(|e| format!("default: {e}"))?,
     }
     match get(&f, "buckets") {
         None => {}
@@ -356,7 +385,7 @@ pub fn ref_config(bytes: &[u8]) -> R {
             // A bucket listed twice is refused (JSON would silently keep
             // the last one).
             for (i, (name, c)) in entries.iter().enumerate() {
-                cors(c, false).map_err(|e| format!("bucket {name:?}: {e}"))?;
+                entry(c, false).map_err(|e| format!("bucket {name:?}: {e}"))?;
                 if entries[..i].iter().any(|(n, _)| n == name) {
                     return Err(format!("bucket {name:?} listed twice"));
                 }
@@ -366,7 +395,7 @@ pub fn ref_config(bytes: &[u8]) -> R {
                 if !is_bucket_name(name.as_bytes()) {
                     return Err(format!("bucket name {name:?}"));
                 }
-                cors(c, true).map_err(|e| format!("bucket {name:?}: {e}"))?;
+                entry(c, true).map_err(|e| format!("bucket {name:?}: {e}"))?;
             }
         }
         Some(o) => return Err(format!("buckets {o:?}")),
@@ -387,6 +416,21 @@ pub fn model(bytes: &[u8]) -> Option<Config> {
     let J::Obj(fields) = root else {
         return None;
     };
+    let policies: &[(String, J)] = fields
+        .iter()
+        .find_map(|(k, v)| match (k.as_str(), v) {
+            ("policies", J::Obj(p)) => Some(p.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(&[]);
+    // A bucket's (or default's) value: inline, or the named policy's.
+    let entry = |v: &J| match v {
+        J::Str(name) => policies
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, c)| cors_model(c)),
+        v => cors_model(v),
+    };
     let mut config = Config::default();
     for (key, value) in &fields {
         match (key.as_str(), value) {
@@ -396,10 +440,10 @@ pub fn model(bytes: &[u8]) -> Option<Config> {
                 config.unmatched_preflight = Unmatched::Forward
             }
             ("upstream_cors", J::Str(s)) if s == "pass" => config.strip_upstream_cors = false,
-            ("default", J::Obj(_)) => config.default = Some(cors_model(value)?),
+            ("default", J::Obj(_) | J::Str(_)) => config.default = Some(entry(value)?),
             ("buckets", J::Obj(buckets)) => {
                 for (name, c) in buckets {
-                    config.buckets.push((name.clone(), cors_model(c)?));
+                    config.buckets.push((name.clone(), entry(c)?));
                 }
             }
             _ => {}
