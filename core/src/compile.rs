@@ -5,6 +5,7 @@ use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
 use crate::config::{Mode, Object, RawCors, RawPolicy, RawRule, UnmatchedPreflight, UpstreamCors};
 use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
 use crate::header_names::{is_token, HeaderMatcher};
+use crate::lint::Label;
 use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
 use crate::rule::Rule;
@@ -26,6 +27,8 @@ pub struct Policy {
     pub(crate) default: Option<Arc<BucketCors>>,
     pub(crate) unmatched_preflight: UnmatchedPreflight,
     pub(crate) upstream_cors: UpstreamCors,
+    /// `debug_headers`: a refused preflight names its reason (spec §6).
+    pub(crate) debug_headers: bool,
 }
 
 /// One bucket's compiled CORS configuration.
@@ -68,6 +71,15 @@ impl Policy {
     /// The number of configured buckets (not counting `default`).
     pub fn bucket_count(&self) -> usize {
         self.buckets.len()
+    }
+
+    /// Every CORS configuration and where it sits, for the lints: the
+    /// buckets (in no particular order), then `default`.
+    pub(crate) fn configurations(&self) -> impl Iterator<Item = (Label<'_>, &BucketCors)> {
+        self.buckets
+            .iter()
+            .map(|(name, cors)| (Label::Bucket(name), &**cors))
+            .chain(self.default.as_deref().map(|cors| (Label::Default, cors)))
     }
 
     /// The CORS configuration of `bucket` (spec §2.2: `buckets`, then
@@ -148,6 +160,7 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
             default,
             unmatched_preflight: raw.unmatched_preflight,
             upstream_cors: raw.upstream_cors,
+            debug_headers: raw.debug_headers,
         })
     }
 }
