@@ -43,8 +43,11 @@ fn debug(kind: LintKind<'_>) -> String {
     format!("{kind:?}")
 }
 
-/// Runs (name, rules, expected lints) cases, every failure reported.
-fn table(cases: Vec<(&str, Vec<Value>, Vec<(usize, LintKind<'static>)>)>) {
+/// A named case: the rules of bucket `b`, and the lints expected as (rule index, kind).
+type LintCase = (&'static str, Vec<Value>, Vec<(usize, LintKind<'static>)>);
+
+/// Runs the cases, every failure reported.
+fn table(cases: Vec<LintCase>) {
     let mut c = Cases::new();
     for (name, rules, want) in cases {
         let want: Vec<(usize, String)> = want.into_iter().map(|(i, k)| (i, debug(k))).collect();
