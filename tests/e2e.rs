@@ -16,6 +16,8 @@ mod actual;
 mod addressing;
 #[path = "e2e/config.rs"]
 mod config;
+#[path = "e2e/debug_headers.rs"]
+mod debug_headers;
 #[path = "e2e/main_config.rs"]
 mod main_config;
 #[path = "e2e/preflight.rs"]

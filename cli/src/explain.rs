@@ -1,5 +1,6 @@
 //! `bucket-cors explain`: [`Policy::explain`] on a request built from the
-//! command line, printed for people.
+//! command line, printed for people (the configuration's lints go to
+//! standard error, as `check` prints them).
 //!
 //! The output is line-oriented and stable:
 //!
@@ -17,7 +18,7 @@
 //! outcome: bucket_cors.preflight.allowed
 //! ```
 
-use crate::check::describe_errors;
+use crate::check::{describe_errors, describe_lints};
 use crate::policy;
 use crate::{input, Report};
 use bucket_cors_core::{Action, Explanation, HeaderOp, LocalReply, Outcome, Request, Source};
@@ -31,7 +32,11 @@ pub fn run(
     response_headers: &[String],
 ) -> Report {
     match explain(config, method, url, headers, response_headers) {
-        Ok(out) => Report::ok(out),
+        Ok((out, warnings)) => Report {
+            out,
+            err: warnings,
+            failed: false,
+        },
         Err(message) => Report::fail(message),
     }
 }
@@ -42,7 +47,7 @@ fn explain(
     url: &str,
     headers: &[String],
     response_headers: &[String],
-) -> Result<String, String> {
+) -> Result<(String, String), String> {
     let request = request_headers(method, url, headers)?;
     let response = response_headers
         .iter()
@@ -52,7 +57,10 @@ fn explain(
     let policy = policy::compile(&input::read(config)?).map_err(|e| describe_errors(name, &e))?;
     let req = Request::from_headers(request.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
     let explanation = policy.explain(&req);
-    Ok(render(&req, &explanation, &response))
+    Ok((
+        render(&req, &explanation, &response),
+        describe_lints(name, &policy.lints()),
+    ))
 }
 
 /// The request as Envoy hands it to the filter: pseudo-headers from the

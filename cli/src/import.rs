@@ -16,7 +16,7 @@
 //! rule the filter would refuse (the origin `null`, a catch-all wildcard)
 //! fails the import with the filter's message.
 
-use crate::check::describe_errors;
+use crate::check::{describe_errors, describe_lints};
 use crate::ordered::Json;
 use crate::policy;
 use crate::{input, Report};
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// One bucket's CORS configuration in the plugin's (OSS) spelling.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Cors {
     #[serde(rename = "CORSRule")]
     pub rules: Vec<Rule>,
@@ -34,19 +34,35 @@ pub struct Cors {
     pub response_vary: bool,
 }
 
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+/// One rule; read back from a plugin configuration by `export` (the S3
+/// plural spellings are the plugin's aliases).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Rule {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ID", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "AllowedOrigin")]
+    #[serde(rename = "AllowedOrigin", alias = "AllowedOrigins")]
     pub allowed_origin: Vec<String>,
-    #[serde(rename = "AllowedMethod")]
+    #[serde(rename = "AllowedMethod", alias = "AllowedMethods")]
     pub allowed_method: Vec<String>,
-    #[serde(rename = "AllowedHeader", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "AllowedHeader",
+        alias = "AllowedHeaders",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub allowed_header: Vec<String>,
-    #[serde(rename = "ExposeHeader", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ExposeHeader",
+        alias = "ExposeHeaders",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub expose_header: Vec<String>,
-    #[serde(rename = "MaxAgeSeconds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "MaxAgeSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_age_seconds: Option<i64>,
 }
 
@@ -132,16 +148,20 @@ fn import(
         Some(path) => merge_into(path, target, cors, replace)?,
     };
     let text = config.to_pretty();
-    if let Err(errors) = policy::compile(text.as_bytes()) {
-        let label = match merge {
-            None => format!("{name} imported as {target}"),
-            Some(path) => format!(
-                "{} with {name} imported as {target}",
-                input::display_name(path)
-            ),
-        };
-        return Err(describe_errors(&label, &errors));
-    }
+    let policy = match policy::compile(text.as_bytes()) {
+        Ok(policy) => policy,
+        Err(errors) => {
+            let label = match merge {
+                None => format!("{name} imported as {target}"),
+                Some(path) => format!(
+                    "{} with {name} imported as {target}",
+                    input::display_name(path)
+                ),
+            };
+            return Err(describe_errors(&label, &errors));
+        }
+    };
+    warnings.push_str(&describe_lints(name, &policy.lints()));
     Ok(Report {
         out: text,
         err: warnings,

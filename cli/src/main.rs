@@ -2,17 +2,22 @@
 //! from the same core the wasm filter runs.
 //!
 //! - `check CONFIG...` validates plugin configurations with the filter's own
-//!   parser and prints every error at once;
+//!   parser and prints every error at once, and every lint (a configuration
+//!   the filter accepts but a browser will not use as meant) as a warning;
 //! - `import --bucket NAME FILE` turns OSS/S3 GetBucketCors XML or
 //!   `aws s3api get-bucket-cors` JSON into a plugin configuration;
 //! - `explain --config CONFIG --url URL -H 'Origin: ...'` shows, rule by rule,
-//!   why a request gets the answer it gets, and that answer.
+//!   why a request gets the answer it gets, and that answer;
+//! - `export --bucket NAME --format F CONFIG` gives a bucket's rules back in
+//!   OSS or S3 GetBucketCors XML or `aws s3api get-bucket-cors` JSON.
 //!
 //! Exit codes: 0 success, 1 refused input (invalid configuration, import
-//! error, unreadable file), 2 bad command line.
+//! error, unreadable file; lints with `check --deny-warnings`), 2 bad
+//! command line.
 
 mod check;
 mod explain;
+mod export;
 mod import;
 mod input;
 mod ordered;
@@ -36,8 +41,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Validate plugin configurations (JSON) with the filter's own code;
-    /// prints every error, exit code 1 on any.
+    /// prints every error, exit code 1 on any, and every lint as a warning
+    /// on standard error.
     Check {
+        /// Exit with code 1 when a valid configuration has any lint.
+        #[arg(long)]
+        deny_warnings: bool,
         /// Plugin configuration files; `-` reads standard input.
         #[arg(required = true, value_name = "CONFIG")]
         configs: Vec<String>,
@@ -96,6 +105,21 @@ enum Command {
         #[arg(long = "response-header", value_name = "HEADER")]
         response_headers: Vec<String>,
     },
+    /// Print a bucket's CORS configuration as the object stores give it back:
+    /// OSS or S3 GetBucketCors XML, or `aws s3api get-bucket-cors` JSON.
+    /// `import` of the output gives back the same configuration, except what
+    /// the format cannot hold (a warning names it): OSS has no rule `ID`, S3
+    /// no `ResponseVary`, and no store has `Mode`.
+    Export {
+        /// The bucket; its rules under `buckets`, else `default`'s.
+        #[arg(long, value_name = "NAME")]
+        bucket: String,
+        #[arg(long, value_enum)]
+        format: export::Format,
+        /// The plugin configuration (JSON); `-` reads standard input.
+        #[arg(value_name = "CONFIG")]
+        config: String,
+    },
 }
 
 /// What a command prints and whether it failed (exit code 1).
@@ -126,7 +150,10 @@ impl Report {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let report = match cli.command {
-        Command::Check { configs } => check::run(&configs),
+        Command::Check {
+            deny_warnings,
+            configs,
+        } => check::run(&configs, deny_warnings),
         Command::Import {
             bucket,
             policy,
@@ -149,6 +176,11 @@ fn main() -> ExitCode {
             headers,
             response_headers,
         } => explain::run(&config, &method, &url, &headers, &response_headers),
+        Command::Export {
+            bucket,
+            format,
+            config,
+        } => export::run(&config, &bucket, format),
     };
     // A closed pipe (`| head`) is not worth a panic.
     let _ = std::io::stdout().write_all(report.out.as_bytes());

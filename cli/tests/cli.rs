@@ -1,5 +1,6 @@
 //! The built `bucket-cors` binary, run as an operator would: `check`,
-//! `import` and `explain`, with exit codes and the exact lines printed.
+//! `import`, `explain` and `export`, with exit codes, the exact lines
+//! printed, and the lints of issue 13 as warnings.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -797,4 +798,302 @@ fn explain_refuses_an_invalid_configuration_and_bad_arguments() {
     assert!(r
         .stderr
         .contains("expected http://host[:port]/path or /path"));
+}
+
+// ------------------------------------------------------------------ lints
+
+/// The start of each warning `check` prints for `examples/config/lints.json`, in order: one
+/// per lint kind of issue 13 (the plain-http one twice: a bucket's and `default`'s), naming
+/// the configuration, the rule (index and ID), the field, and what the browser does.
+const LINTS_EXAMPLE: [&str; 7] = [
+    r#"bucket "media" rule 0 (ID "public") MaxAgeSeconds: 604800 is above Firefox's cap of 86400 (24 hours) and Chromium's of 7200 (2 hours): browsers keep the preflight answer 24 hours (Firefox) or 2 hours (Chromium) at most"#,
+    r#"bucket "uploads" rule 0 (ID "browser-uploads") AllowedOrigin: "http://staging.example.com" is plain http and not loopback, yet echoed with credentials allowed: the browser sends the user's cookies"#,
+    r#"bucket "uploads" rule 0 (ID "browser-uploads") AllowedHeader: PUT or POST is allowed but content-type is not an allowed header: a browser preflights an upload"#,
+    r#"bucket "uploads" rule 0 (ID "browser-uploads") ExposeHeader: PUT or POST is allowed but ETag is not exposed: the browser hides each response's ETag from scripts, so a browser SDK cannot finish a multipart upload"#,
+    r#"bucket "uploads" rule 0 (ID "browser-uploads") MaxAgeSeconds: 86400 is above Chromium's cap of 7200 (2 hours): Chrome, Edge and other Chromium browsers keep the preflight answer 2 hours at most"#,
+    r#"bucket "uploads" rule 1 (ID "app-read") CORSRule: never applies: the earlier rule 0 (ID "browser-uploads") matches every origin, method and header this rule does"#,
+    r#"default rule 0 AllowedOrigin: "http://*.intranet.example.com" is plain http and not loopback"#,
+];
+
+/// Each stderr line is `warning: NAME: ` and then the expected start, in order.
+fn assert_warnings(stderr: &str, name: &str, expected: &[&str]) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{stderr}");
+    for (line, want) in lines.iter().zip(expected) {
+        let prefix = format!("warning: {name}: {want}");
+        assert!(
+            line.starts_with(&prefix),
+            "\n got: {line}\nwant: {prefix}..."
+        );
+    }
+}
+
+#[test]
+fn check_prints_every_lint_as_a_warning_and_still_accepts() {
+    let lints = repo_file("examples/config/lints.json");
+    let r = run(&["check", &lints], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!("{lints}: valid (2 buckets, 7 warnings)\n")
+    );
+    assert_warnings(&r.stderr, &lints, &LINTS_EXAMPLE);
+}
+
+#[test]
+fn check_deny_warnings_exits_1_on_any_lint_and_0_without() {
+    let lints = repo_file("examples/config/lints.json");
+    let oss = repo_file("examples/config/oss-style.json");
+    let r = run(&["check", "--deny-warnings", &oss, &lints], None);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout,
+        format!("{oss}: valid (2 buckets)\n{lints}: valid (2 buckets, 7 warnings)\n")
+    );
+    assert_warnings(&r.stderr, &lints, &LINTS_EXAMPLE);
+    let clean = run(&["check", "--deny-warnings", &oss], None);
+    assert_eq!((clean.code, clean.stderr.as_str()), (0, ""));
+    let one = r#"{"buckets": {"b": {"CORSRule": [{"AllowedOrigin": ["*"], "AllowedMethod": ["GET"], "MaxAgeSeconds": 7201}]}}}"#;
+    let r = run(&["check", "--deny-warnings", "-"], Some(one));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "<stdin>: valid (1 bucket, 1 warning)\n");
+    assert_warnings(
+        &r.stderr,
+        "<stdin>",
+        &[r#"bucket "b" rule 0 MaxAgeSeconds: 7201 is above Chromium's cap of 7200"#],
+    );
+}
+
+#[test]
+fn import_prints_the_lints_of_what_it_imported() {
+    let xml = scratch(
+        "lint-import.xml",
+        "<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.com</AllowedOrigin>\
+         <AllowedMethod>PUT</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader>\
+         <ExposeHeader>ETag</ExposeHeader></CORSRule></CORSConfiguration>",
+    );
+    let name = xml.to_string_lossy().into_owned();
+    let r = run(&["import", "--bucket", "up", &name], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_warnings(
+        &r.stderr,
+        &name,
+        &[
+            r#"bucket "up" rule 0 AllowedHeader: PUT or POST is allowed but content-type is not an allowed header"#,
+        ],
+    );
+}
+
+#[test]
+fn explain_prints_the_configuration_lints_on_stderr() {
+    let lints = repo_file("examples/config/lints.json");
+    let r = run(
+        &[
+            "explain",
+            "-c",
+            &lints,
+            "--url",
+            "http://s3.example.internal/media/a.png",
+            "-H",
+            "Origin: https://x.example",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("winner: rule 0 (ID \"public\")"),
+        "{}",
+        r.stdout
+    );
+    assert_warnings(&r.stderr, &lints, &LINTS_EXAMPLE);
+}
+
+// ----------------------------------------------------------------- export
+
+#[test]
+fn export_gives_each_store_shape() {
+    let config = data("explain.json");
+    let r = run(
+        &[
+            "export", "--bucket", "photos", "--format", "s3-json", &config,
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    assert_eq!(
+        r.stdout,
+        r#"{
+  "CORSRules": [
+    {
+      "ID": "web",
+      "AllowedHeaders": ["content-type", "x-amz-*"],
+      "AllowedMethods": ["GET", "PUT", "HEAD"],
+      "AllowedOrigins": ["https://www.example.com", "https://*.example.com"],
+      "ExposeHeaders": ["ETag"],
+      "MaxAgeSeconds": 600
+    },
+    {
+      "ID": "public-read",
+      "AllowedMethods": ["GET"],
+      "AllowedOrigins": ["*"]
+    }
+  ]
+}
+"#
+    );
+    let r = run(
+        &[
+            "export", "--bucket", "photos", "--format", "s3-xml", &config,
+        ],
+        None,
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(
+        r.stdout,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <CORSRule>
+    <ID>web</ID>
+    <AllowedOrigin>https://www.example.com</AllowedOrigin>
+    <AllowedOrigin>https://*.example.com</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedMethod>HEAD</AllowedMethod>
+    <AllowedHeader>content-type</AllowedHeader>
+    <AllowedHeader>x-amz-*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <MaxAgeSeconds>600</MaxAgeSeconds>
+  </CORSRule>
+  <CORSRule>
+    <ID>public-read</ID>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod>
+  </CORSRule>
+</CORSConfiguration>
+"#
+    );
+    let r = run(
+        &[
+            "export", "--bucket", "photos", "--format", "oss-xml", &config,
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        format!("warning: {config}: OSS rules have no ID; 2 rule ID(s) are not exported\n")
+    );
+    assert!(r.stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CORSConfiguration>\n  <CORSRule>\n    <AllowedOrigin>https://www.example.com</AllowedOrigin>\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.ends_with(
+            "  </CORSRule>\n  <ResponseVary>true</ResponseVary>\n</CORSConfiguration>\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("<ID>"));
+}
+
+/// The binary end to end: `import` of `export` prints the configuration `import` of the
+/// store's own document printed, for each format that holds everything the bucket has.
+#[test]
+fn import_of_export_through_the_binary() {
+    for (doc, bucket, formats) in [
+        ("oss-cors.xml", "photos", &["oss-xml"][..]),
+        ("s3-cors.json", "media", &["s3-xml", "s3-json"][..]),
+    ] {
+        let first = run(&["import", "--bucket", bucket, &data(doc)], None);
+        assert_eq!(first.code, 0, "{}", first.stderr);
+        let config = scratch(&format!("roundtrip-{bucket}.json"), &first.stdout);
+        let config = config.to_string_lossy().into_owned();
+        for format in formats {
+            let exported = run(
+                &["export", "--bucket", bucket, "--format", format, &config],
+                None,
+            );
+            assert_eq!(
+                (exported.code, exported.stderr.as_str()),
+                (0, ""),
+                "{format}"
+            );
+            let back = run(&["import", "--bucket", bucket, "-"], Some(&exported.stdout));
+            assert_eq!(back.code, 0, "{}", back.stderr);
+            assert_eq!(back.stdout, first.stdout, "{format}:\n{}", exported.stdout);
+        }
+    }
+}
+
+#[test]
+fn export_names_what_a_format_cannot_hold_and_refuses_what_is_missing() {
+    let config = scratch(
+        "export-lossy.json",
+        r#"{"buckets": {"legacy": {"Mode": "report", "ResponseVary": false, "CORSRule": [{"AllowedOrigin": ["*"], "AllowedMethod": ["GET"]}]}}}"#,
+    );
+    let config = config.to_string_lossy().into_owned();
+    let r = run(
+        &[
+            "export", "--bucket", "legacy", "--format", "s3-json", &config,
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "warning: {config}: Mode \"report\" is not exported: a store enforces its rules\n\
+             warning: {config}: ResponseVary false is not exported: S3 has no such setting (it adds Vary to CORS responses), and import reads it back as true\n"
+        )
+    );
+    let r = run(
+        &["export", "--bucket", "nope", "--format", "oss-xml", &config],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("bucket \"nope\" has no CORS configuration"),
+        "{}",
+        r.stderr
+    );
+    // An unlisted bucket gets `default`'s rules, and says so.
+    let lints = repo_file("examples/config/lints.json");
+    let r = run(
+        &["export", "--bucket", "other", "--format", "s3-json", &lints],
+        None,
+    );
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("http://*.intranet.example.com"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stderr,
+        format!("note: {lints}: bucket \"other\" is not listed; exporting `default`, whose rules it gets\n")
+    );
+    // An invalid configuration is not exported.
+    let r = run(
+        &[
+            "export",
+            "--bucket",
+            "photos",
+            "--format",
+            "s3-json",
+            &data("invalid-config.json"),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("invalid plugin configuration, 4 errors"),
+        "{}",
+        r.stderr
+    );
+    // A format that does not exist is a usage error.
+    let r = run(
+        &["export", "--bucket", "b", "--format", "gcs-json", &lints],
+        None,
+    );
+    assert_eq!(r.code, 2);
 }

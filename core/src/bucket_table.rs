@@ -98,6 +98,16 @@ impl BucketTable {
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
+
+    /// Every bucket and its configuration index, in the configuration's order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
+        (0..self.ends.len()).map(|i| {
+            (
+                self.name(i),
+                self.targets.get(i).copied().unwrap_or(u32::MAX),
+            )
+        })
+    }
 }
 
 #[cfg(test)]

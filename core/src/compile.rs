@@ -9,6 +9,7 @@ use crate::config::{
 };
 use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
 use crate::header_names::{is_token, HeaderMatcher};
+use crate::lint::Label;
 use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
 use crate::rule::Rule;
@@ -35,6 +36,8 @@ pub struct Policy {
     pub(crate) default: Option<u32>,
     pub(crate) unmatched_preflight: UnmatchedPreflight,
     pub(crate) upstream_cors: UpstreamCors,
+    /// `debug_headers`: a refused preflight names its reason (spec §6).
+    pub(crate) debug_headers: bool,
 }
 
 /// One compiled CORS configuration (a bucket's, `default`'s or a policy's).
@@ -87,6 +90,46 @@ impl Policy {
         self.configs.len()
     }
 
+    /// Every CORS configuration once, and where it sits, for the lints: the
+    /// named policies, each bucket's inline configuration, and an inline
+    /// `default`. A policy a million buckets name is judged once.
+    pub(crate) fn configurations(&self) -> impl Iterator<Item = (Label<'_>, &BucketCors)> {
+        let policies = self
+            .configs
+            .iter()
+            .filter_map(|c| c.policy.as_deref().map(|name| (Label::Policy(name), &**c)));
+        let inline = self.buckets.iter().filter_map(|(name, i)| {
+            let cors = self.configs.get(i as usize)?;
+            cors.policy
+                .is_none()
+                .then_some((Label::Bucket(name), &**cors))
+        });
+        let default = self
+            .default
+            .and_then(|i| self.configs.get(i as usize))
+            .filter(|c| c.policy.is_none())
+            .map(|c| (Label::Default, &**c));
+        policies.chain(inline).chain(default)
+    }
+
+    /// The named policies no bucket and not `default` names.
+    pub(crate) fn unused_policies(&self) -> Vec<&str> {
+        let mut used = vec![false; self.configs.len()];
+        for (_, i) in self.buckets.iter() {
+            if let Some(u) = used.get_mut(i as usize) {
+                *u = true;
+            }
+        }
+        if let Some(u) = self.default.and_then(|i| used.get_mut(i as usize)) {
+            *u = true;
+        }
+        self.configs
+            .iter()
+            .zip(used)
+            .filter_map(|(c, used)| c.policy.as_deref().filter(|_| !used))
+            .collect()
+    }
+
     /// The CORS configuration of `bucket` (spec §2.2: `buckets`, then
     /// `default`) and where it came from.
     pub(crate) fn cors_for(&self, bucket: &str) -> (Source, Option<&Arc<BucketCors>>) {
@@ -134,6 +177,7 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
         default,
         unmatched_preflight,
         upstream_cors,
+        debug_headers,
     } = raw;
     let mut errors = Vec::new();
     for (i, e) in endpoints.iter().enumerate() {
@@ -266,6 +310,7 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
             default,
             unmatched_preflight,
             upstream_cors,
+            debug_headers,
         }),
         _ => Err(ConfigErrors(errors)),
     }

@@ -41,6 +41,10 @@ pub struct RawPolicy {
     /// the rules do not govern.
     #[serde(default)]
     pub upstream_cors: UpstreamCors,
+    /// Name the reason of a refused preflight in `x-bucket-cors-refusal`.
+    /// Off by default: it tells a prober which buckets have rules.
+    #[serde(default)]
+    pub debug_headers: bool,
 }
 
 /// One bucket's CORS configuration, as PutBucketCors takes it.

@@ -59,10 +59,10 @@ impl Policy {
         let preflight = req.is_preflight();
         let Some(cors) = self.cors_for(&bucket).1 else {
             if preflight && self.unmatched_preflight == UnmatchedPreflight::Reject {
-                let reply = forbidden(NOT_ENABLED, req);
+                let refusal = Refusal::NoConfiguration;
                 return Decision::enforced(
-                    Action::Reply(reply),
-                    Outcome::PreflightRefused(Refusal::NoConfiguration),
+                    Action::Reply(self.refused(NOT_ENABLED, req, refusal)),
+                    Outcome::PreflightRefused(refusal),
                 );
             }
             return Decision::enforced(self.ungoverned(), Outcome::NotConfigured);
@@ -71,7 +71,7 @@ impl Policy {
             match preflight_reply(cors, req) {
                 Ok(reply) => (Action::Reply(reply), Outcome::PreflightAllowed),
                 Err(refusal) => (
-                    Action::Reply(forbidden(NOT_ALLOWED, req)),
+                    Action::Reply(self.refused(NOT_ALLOWED, req, refusal)),
                     Outcome::PreflightRefused(refusal),
                 ),
             }
@@ -111,6 +111,28 @@ impl Policy {
             }),
             UpstreamCors::Pass => Action::Ignore,
         }
+    }
+
+    /// The 403 of a refused preflight; with `debug_headers`, also naming
+    /// why in `x-bucket-cors-refusal` (spec §6).
+    fn refused(&self, message: &str, req: &Request<'_>, refusal: Refusal) -> LocalReply {
+        let mut reply = forbidden(message, req);
+        if self.debug_headers {
+            reply
+                .headers
+                .push((names::REFUSAL, refusal_reason(refusal).to_string()));
+        }
+        reply
+    }
+}
+
+/// The value of `x-bucket-cors-refusal`.
+fn refusal_reason(refusal: Refusal) -> &'static str {
+    match refusal {
+        Refusal::NoConfiguration => "no-configuration",
+        Refusal::Origin => "origin",
+        Refusal::Method => "method",
+        Refusal::Header => "header",
     }
 }
 

@@ -82,9 +82,9 @@ fn trim_ows_end(s: &[u8]) -> &[u8] {
 /// single-`*` wildcards, or any name for a lone `*`.
 #[derive(Debug)]
 pub(crate) struct HeaderMatcher {
-    any: bool,
-    exact: HashSet<String>,
-    wildcards: Vec<Wildcard>,
+    pub(crate) any: bool,
+    pub(crate) exact: HashSet<String>,
+    pub(crate) wildcards: Vec<Wildcard>,
 }
 
 impl HeaderMatcher {

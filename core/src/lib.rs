@@ -18,6 +18,7 @@ mod error_body;
 mod explain;
 mod grant;
 mod header_names;
+mod lint;
 mod method;
 mod origin;
 mod outcome;
@@ -31,6 +32,7 @@ pub use decision::{Action, Decision, LocalReply};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
 pub use grant::{AllowOrigin, Grant};
+pub use lint::{Label, Lint, LintKind, CHROMIUM_MAX_AGE, FIREFOX_MAX_AGE};
 pub use outcome::{Counter, Outcome, Refusal};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
@@ -55,6 +57,8 @@ pub mod names {
     pub const ACAPN: &str = "access-control-allow-private-network";
     pub const VARY: &str = "vary";
     pub const CONTENT_TYPE: &str = "content-type";
+    /// With `debug_headers`: why a preflight was refused (spec §6).
+    pub const REFUSAL: &str = "x-bucket-cors-refusal";
     /// The CORS response headers an upstream may set and the filter replaces
     /// (every `Access-Control-Allow-*`, `-Expose-Headers` and `-Max-Age`).
     pub const OWNED: [&str; 7] = [ACAO, ACAC, ACAM, ACAH, ACAPN, ACEH, ACMA];

@@ -213,9 +213,9 @@ fn wildcard_reach(host: &[u8], star: usize, public_suffix: Option<PublicSuffix>)
 /// The compiled `AllowedOrigin` list of one rule.
 #[derive(Debug)]
 pub(crate) struct OriginMatcher {
-    any: bool,
-    exact: HashSet<String>,
-    wildcards: Vec<Wildcard>,
+    pub(crate) any: bool,
+    pub(crate) exact: HashSet<String>,
+    pub(crate) wildcards: Vec<Wildcard>,
 }
 
 /// How a rule's `AllowedOrigin` matched.

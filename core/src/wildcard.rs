@@ -34,6 +34,19 @@ impl Wildcard {
             && s.starts_with(&*self.prefix)
             && s.ends_with(&*self.suffix)
     }
+
+    /// Whether every string `other` matches, this matches too: exactly when
+    /// this prefix starts `other`'s prefix and this suffix ends `other`'s
+    /// suffix (a longer prefix fails on a string whose `*` run starts with
+    /// another character; likewise for the suffix).
+    pub(crate) fn covers(&self, other: &Wildcard) -> bool {
+        other.prefix.starts_with(&*self.prefix) && other.suffix.ends_with(&*self.suffix)
+    }
+
+    /// The text before and after the `*`.
+    pub(crate) fn parts(&self) -> (&str, &str) {
+        (&self.prefix, &self.suffix)
+    }
 }
 
 #[cfg(test)]
@@ -57,6 +70,20 @@ mod tests {
             "prefix and suffix may not share characters"
         );
         assert!(m("ab*ba", "abba"));
+    }
+
+    #[test]
+    fn a_wildcard_covers_another_when_its_prefix_and_suffix_are_shorter_ends() {
+        let w = |p: &str| Wildcard::new(p).unwrap();
+        assert!(w("https://*.a.com").covers(&w("https://*.x.a.com")));
+        assert!(w("https://*.a.com").covers(&w("https://app-*.a.com")));
+        assert!(w("http*://a.com").covers(&w("https*://a.com")));
+        assert!(w("x-*").covers(&w("x-amz-*")));
+        assert!(!w("https://*.x.a.com").covers(&w("https://*.a.com")));
+        assert!(!w("https://app-*.a.com").covers(&w("https://*.a.com")));
+        // Same text, different shapes: neither contains the other.
+        assert!(!w("ab*").covers(&w("a*b")));
+        assert!(!w("a*b").covers(&w("ab*")));
     }
 
     #[test]

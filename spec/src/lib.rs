@@ -17,6 +17,17 @@ pub mod names {
     pub const ACAPN: &str = "access-control-allow-private-network";
     pub const VARY: &str = "vary";
     pub const CONTENT_TYPE: &str = "content-type";
+    /// With `"debug_headers": true`, on a refused preflight (spec §6).
+    pub const REFUSAL: &str = "x-bucket-cors-refusal";
+}
+
+/// Spec §6: the values of `x-bucket-cors-refusal` (`debug_headers`), the
+/// furthest any rule got, as the refusal counters count it.
+pub mod refusal {
+    pub const NO_CONFIGURATION: &str = "no-configuration";
+    pub const ORIGIN: &str = "origin";
+    pub const METHOD: &str = "method";
+    pub const HEADER: &str = "header";
 }
 
 /// Spec §3.7: the `Vary` of every preflight answer of the filter.
