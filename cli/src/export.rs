@@ -32,13 +32,23 @@ pub enum Format {
 /// OSS accepts at most this many rules per bucket (the plugin and S3: 100).
 const OSS_MAX_RULES: usize = 10;
 
-/// The two places a bucket's rules can come from, as the plugin reads them.
+/// The places a bucket's rules can come from, as the plugin reads them.
 #[derive(Deserialize)]
 struct Plugin {
     #[serde(default)]
-    buckets: HashMap<String, PluginCors>,
+    policies: HashMap<String, PluginCors>,
     #[serde(default)]
-    default: Option<PluginCors>,
+    buckets: HashMap<String, Entry>,
+    #[serde(default)]
+    default: Option<Entry>,
+}
+
+/// A bucket's (or `default`'s) value: inline rules, or a policy's name.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Named(String),
+    Inline(PluginCors),
 }
 
 #[derive(Deserialize)]
@@ -70,7 +80,24 @@ fn export(config: &str, bucket: &str, format: Format) -> Result<Report, String> 
     let mut plugin: Plugin = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{name}: cannot read the configuration back: {e}"))?;
     let mut warnings = String::new();
-    let cors = match (plugin.buckets.remove(bucket), plugin.default) {
+    let mut policies = plugin.policies;
+    // The filter accepted the configuration, so a named policy exists.
+    let mut resolve = |entry: Entry| match entry {
+        Entry::Inline(cors) => Ok(cors),
+        Entry::Named(policy) => policies
+            .remove(&policy)
+            .ok_or_else(|| format!("{name}: no policy {policy:?}")),
+    };
+    let bucket_entry = plugin
+        .buckets
+        .remove(bucket)
+        .map(&mut resolve)
+        .transpose()?;
+    let default = match bucket_entry {
+        Some(_) => None,
+        None => plugin.default.map(&mut resolve).transpose()?,
+    };
+    let cors = match (bucket_entry, default) {
         (Some(cors), _) => cors,
         (None, Some(cors)) => {
             let _ = writeln!(

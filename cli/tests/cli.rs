@@ -1024,6 +1024,29 @@ fn import_of_export_through_the_binary() {
     }
 }
 
+/// Issue 12: a bucket that names a policy exports the policy's rules, and so does an
+/// unlisted bucket when `default` names one.
+#[test]
+fn export_resolves_a_named_policy() {
+    let config = scratch(
+        "export-policy.json",
+        r#"{"policies": {"web": {"CORSRule": [{"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET"], "ExposeHeader": ["ETag"]}]}},
+            "buckets": {"photos": "web"}, "default": "web"}"#,
+    );
+    let config = config.to_string_lossy().into_owned();
+    for bucket in ["photos", "other"] {
+        let r = run(
+            &["export", "--bucket", bucket, "--format", "s3-json", &config],
+            None,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("\"https://www.a.com\""), "{}", r.stdout);
+        let back = run(&["import", "--bucket", bucket, "-"], Some(&r.stdout));
+        assert_eq!(back.code, 0, "{}", back.stderr);
+        assert!(back.stdout.contains("\"ETag\""), "{}", back.stdout);
+    }
+}
+
 #[test]
 fn export_names_what_a_format_cannot_hold_and_refuses_what_is_missing() {
     let config = scratch(
