@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             assert!(!e.is_empty(), "refused without an error");
             for x in e.iter() {
-                assert!(!x.kind.to_string().is_empty(), "error without a message: {x:?}");
+                assert!(
+                    !x.kind.to_string().is_empty(),
+                    "error without a message: {x:?}"
+                );
             }
             assert!(!e.to_string().is_empty());
             assert_eq!(

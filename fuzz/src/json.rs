@@ -326,8 +326,13 @@ pub fn ref_config(bytes: &[u8]) -> R {
             ("unmatched_preflight", &[], false),
             ("upstream_cors", &[], false),
             ("policies", &[], false),
+            ("debug_headers", &[], false),
         ],
     )?;
+    match get(&f, "debug_headers") {
+        None | Some(J::Bool(_)) => {}
+        Some(o) => return Err(format!("debug_headers {o:?}")),
+    }
     // Spec §1: named configurations, each a CORS configuration; a name is 1
     // to 255 ASCII letters, digits, `. - _`, listed once.
     let policies: &[(String, J)] = match get(&f, "policies") {
@@ -440,6 +445,7 @@ pub fn model(bytes: &[u8]) -> Option<Config> {
                 config.unmatched_preflight = Unmatched::Forward
             }
             ("upstream_cors", J::Str(s)) if s == "pass" => config.strip_upstream_cors = false,
+            ("debug_headers", J::Bool(b)) => config.debug_headers = *b,
             ("default", J::Obj(_) | J::Str(_)) => config.default = Some(entry(value)?),
             ("buckets", J::Obj(buckets)) => {
                 for (name, c) in buckets {

@@ -10,7 +10,7 @@
 //! every bucket the request could address, and a decision is right when it
 //! is one of them.
 
-use crate::{body_403, names, MSG_NOT_ALLOWED, MSG_NOT_ENABLED, PREFLIGHT_VARY};
+use crate::{body_403, names, refusal, MSG_NOT_ALLOWED, MSG_NOT_ENABLED, PREFLIGHT_VARY};
 
 // ------------------------------------------------------------ configuration
 
@@ -69,6 +69,8 @@ pub struct Config {
     pub unmatched_preflight: Unmatched,
     /// `upstream_cors`: `true` for `"strip"` (the default, §2.4), `false` for `"pass"`.
     pub strip_upstream_cors: bool,
+    /// `debug_headers` (§6): a refused preflight names its reason.
+    pub debug_headers: bool,
 }
 
 impl Default for Config {
@@ -81,6 +83,7 @@ impl Default for Config {
             default: None,
             unmatched_preflight: Unmatched::Reject,
             strip_upstream_cors: true,
+            debug_headers: false,
         }
     }
 }
@@ -104,7 +107,7 @@ impl Config {
             .map(|(name, cors)| format!("{}:{}", json_string(name), cors.to_json()))
             .collect();
         format!(
-            "{{\"endpoints\":{},\"path_style\":{},\"buckets\":{{{}}},\"default\":{},\"unmatched_preflight\":{},\"upstream_cors\":{}}}",
+            "{{\"endpoints\":{},\"path_style\":{},\"buckets\":{{{}}},\"default\":{},\"unmatched_preflight\":{},\"upstream_cors\":{},\"debug_headers\":{}}}",
             json_list(&self.endpoints),
             self.path_style,
             buckets.join(","),
@@ -117,7 +120,8 @@ impl Config {
                 "\"strip\""
             } else {
                 "\"pass\""
-            }
+            },
+            self.debug_headers
         )
     }
 }
@@ -620,7 +624,11 @@ fn decide_for(
     let Some(cors) = config.cors_of(bucket) else {
         // §2.2 and §3.2.
         return match (preflight, config.unmatched_preflight) {
-            (true, Unmatched::Reject) => Expected::Reply(forbidden(MSG_NOT_ENABLED, lines)),
+            (true, Unmatched::Reject) => Expected::Reply(forbidden(
+                MSG_NOT_ENABLED,
+                lines,
+                config.debug_headers.then_some(refusal::NO_CONFIGURATION),
+            )),
             (true, Unmatched::Forward) => Expected::Ignore,
             (false, _) => ungoverned(),
         };
@@ -631,7 +639,13 @@ fn decide_for(
     }
     let origin = Lines::single(&origins);
     if preflight {
-        return Expected::Reply(preflight_reply(cors, origin, Lines::single(&acrm), lines));
+        return Expected::Reply(preflight_reply(
+            cors,
+            origin,
+            Lines::single(&acrm),
+            lines,
+            config.debug_headers,
+        ));
     }
     // §4.1: the first rule matching the Origin and the request's own method.
     let method = lines.last(":method");
@@ -654,20 +668,40 @@ fn preflight_reply(
     origin: Option<&[u8]>,
     acrm: Option<&[u8]>,
     lines: &Lines<'_>,
+    debug_headers: bool,
 ) -> Reply {
     let requested = requested_headers(&lines.all("access-control-request-headers"));
-    let (Some(origin), Some(acrm), Some(requested)) = (origin, acrm, requested) else {
-        return forbidden(MSG_NOT_ALLOWED, lines);
+    // §6: a refusal names the furthest any rule got: origin, method, header.
+    let refuse =
+        |reason: &'static str| forbidden(MSG_NOT_ALLOWED, lines, debug_headers.then_some(reason));
+    let Some(origin) = origin else {
+        return refuse(refusal::ORIGIN);
     };
+    let Some(acrm) = acrm else {
+        return refuse(refusal::METHOD);
+    };
+    let mut furthest = refusal::ORIGIN;
     for (i, rule) in cors.rules.iter().enumerate() {
         let method_ok = rule.methods.iter().any(|m| m.as_bytes() == acrm);
-        let headers_ok = requested.iter().all(|h| rule_allows_header(rule, h));
+        let headers_ok = requested
+            .as_ref()
+            .is_some_and(|r| r.iter().all(|h| rule_allows_header(rule, h)));
         let Some(allow_origin) = rule_origin(rule, origin) else {
             continue;
         };
-        if !method_ok || !headers_ok {
+        if !method_ok {
+            if furthest == refusal::ORIGIN {
+                furthest = refusal::METHOD;
+            }
             continue;
         }
+        if !headers_ok {
+            furthest = refusal::HEADER;
+            continue;
+        }
+        let Some(requested) = &requested else {
+            continue;
+        };
         let mut headers = grant(i, rule, allow_origin).headers;
         if !requested.is_empty() {
             // ACAH goes after ACAM (spec §3.6's order).
@@ -684,7 +718,7 @@ fn preflight_reply(
             body: Some(String::new()),
         };
     }
-    forbidden(MSG_NOT_ALLOWED, lines)
+    refuse(furthest)
 }
 
 /// Spec §5 and §6: a listed pattern matching the Origin echoes it; else the
@@ -739,7 +773,7 @@ fn grant(rule_index: usize, rule: &Rule, allow_origin: AllowOrigin) -> Grant {
 }
 
 /// Spec §3: the 403 and its XML body.
-fn forbidden(message: &str, lines: &Lines<'_>) -> Reply {
+fn forbidden(message: &str, lines: &Lines<'_>, reason: Option<&str>) -> Reply {
     let text = |v: &[u8]| {
         std::str::from_utf8(v)
             .ok()
@@ -753,15 +787,19 @@ fn forbidden(message: &str, lines: &Lines<'_>) -> Reply {
         (Some(id), Some(host)) => Some(body_403(message, &id, &host)),
         _ => None,
     };
+    let mut headers = vec![
+        (
+            names::CONTENT_TYPE.to_string(),
+            "application/xml".to_string(),
+        ),
+        (names::VARY.to_string(), PREFLIGHT_VARY.to_string()),
+    ];
+    if let Some(reason) = reason {
+        headers.push((names::REFUSAL.to_string(), reason.to_string()));
+    }
     Reply {
         status: 403,
-        headers: vec![
-            (
-                names::CONTENT_TYPE.to_string(),
-                "application/xml".to_string(),
-            ),
-            (names::VARY.to_string(), PREFLIGHT_VARY.to_string()),
-        ],
+        headers,
         body,
     }
 }
