@@ -10,6 +10,13 @@ pub struct Config {
     pub metrics: Option<Metrics>,
 }
 
+/// Every worker reads the one `Config` at once through a raw pointer, which the compiler cannot
+/// check: this does (it fails to build if the core ever holds an `Rc` or a `Cell`).
+const _: () = {
+    const fn shared_by_workers<T: Send + Sync>() {}
+    shared_by_workers::<Config>();
+};
+
 impl Config {
     /// Compiles `json`; `None` (every error logged, `config.invalid` counted) when it is
     /// refused, which makes Envoy reject the configuration as the Wasm filter's refusal does.
