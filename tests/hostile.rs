@@ -1,9 +1,10 @@
-//! Hostile input against a real Envoy (ENVOY_BIN) running the built filter (BUCKET_CORS_WASM):
+//! Hostile input against a real Envoy (ENVOY_BIN) running the built filter (BUCKET_CORS_BUILD:
+//! the wasm, BUCKET_CORS_WASM, or the dynamic module, BUCKET_CORS_MODULE):
 //! oversized, non-UTF-8 and repeated header values, odd paths and hosts. Each case asserts the
 //! exact answer: the filter's answer from `docs/spec.md` when the request reaches it, or
 //! Envoy's own refusal when its HTTP/1 codec or connection manager rejects the request first
 //! (said in a comment at each such case). After each table Envoy must still be ready, its log
-//! must show no Wasm panic, trap or critical line, and a plain preflight must still work.
+//! must show no panic, Wasm trap or critical line, and a plain preflight must still work.
 //!
 //! What Envoy 1.40 does with such input, found against the real binary (default HCM
 //! settings, as in `envoy/envoy.yaml`):

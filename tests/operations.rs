@@ -1,12 +1,13 @@
 //! End-to-end tests of the operational features, against the real Envoy (ENVOY_BIN) running
-//! the real built filter (BUCKET_CORS_WASM) in front of the testkit object store:
+//! the real built filter (BUCKET_CORS_BUILD: the wasm, BUCKET_CORS_WASM, or the dynamic module,
+//! BUCKET_CORS_MODULE) in front of the testkit object store:
 //!
 //! - metrics: the filter's counters in Envoy's admin `/stats` after a known set of requests;
 //! - report-only mode (a bucket's `"Mode": "report"`): decide, count and log, change nothing;
 //! - live reload: the listener comes from a watched LDS file, the plugin configuration changes
 //!   while requests run, and an invalid one is refused while the previous one keeps serving.
 //!
-//! Missing Envoy or wasm is a failure ("run `make test`"), never a skip.
+//! Missing Envoy, wasm or module is a failure ("run `make test`"), never a skip.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -642,11 +643,12 @@ fn run_report_cases(
 
 /// Issue part 3: a `"Mode": "report"` bucket forwards preflights, leaves requests and responses
 /// alone (the upstream's CORS headers and Vary pass unchanged, no Vary is added), still counts,
-/// and logs each decision at debug level (`--component-log-level wasm:debug`).
+/// and logs each decision at debug level (`--component-log-level wasm:debug`, or
+/// `dynamic_modules:debug` for the module).
 #[test]
 fn report_only_mode_forwards_counts_and_logs() {
     let opts = EnvoyOptions {
-        wasm_log_level: "debug".into(),
+        plugin_log_level: "debug".into(),
         ..quick_log_opts()
     };
     let (store, envoy) = start("report-only", REPORT_CONFIG, &opts);
@@ -684,10 +686,10 @@ fn report_only_mode_forwards_counts_and_logs() {
     }
     assert!(
         failures.is_empty(),
-        "{} failures:\n{}\n\nwasm log:\n{}",
+        "{} failures:\n{}\n\nplugin log:\n{}",
         failures.len(),
         failures.join("\n"),
-        wasm_log(&envoy)
+        envoy.plugin_log()
     );
 
     // Counted as if enforced (+1 allowed preflight for the control).
@@ -725,8 +727,10 @@ fn report_only_mode_forwards_counts_and_logs() {
             "want one log line with {want:?}; report-only lines:\n{}",
             report_lines.join("\n")
         );
+        let build = envoy.build();
         assert!(
-            found[0].contains("[debug][wasm]") && found[0].contains("wasm log"),
+            found[0].contains(&format!("[debug][{}]", build.log_component()))
+                && found[0].contains(build.plugin_log_marker()),
             "the report-only line is not a debug line of the plugin: {}",
             found[0]
         );
@@ -741,12 +745,12 @@ fn report_only_mode_forwards_counts_and_logs() {
     assert_no_crash(&envoy);
 }
 
-/// The report-only decision is logged at debug level: with the `wasm` component at info, the
+/// The report-only decision is logged at debug level: with the plugin's component at info, the
 /// bucket still forwards and counts, and no `report-only:` line reaches the log.
 #[test]
 fn report_only_mode_is_quiet_at_info_level() {
     let opts = EnvoyOptions {
-        wasm_log_level: "info".into(),
+        plugin_log_level: "info".into(),
         ..quick_log_opts()
     };
     let (store, envoy) = start("report-only-info", REPORT_CONFIG, &opts);
@@ -766,7 +770,7 @@ fn report_only_mode_is_quiet_at_info_level() {
     assert!(
         log.contains("configured 2 buckets"),
         "the plugin's info line is missing:\n{}",
-        wasm_log(&envoy)
+        envoy.plugin_log()
     );
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("report-only:")).collect();
     assert!(

@@ -60,7 +60,8 @@ pub fn body_403(message: &str, request_id: &str, host: &str) -> String {
 }
 
 /// The counters of the README's "Metrics" section, as the filter defines
-/// them (Envoy's `/stats` shows a Wasm filter's under [`WASM_STATS_PREFIX`]).
+/// them (Envoy's `/stats` shows a Wasm filter's under [`WASM_STATS_PREFIX`],
+/// a dynamic module's under [`MODULE_STATS_PREFIX`]: see [`stats_name`]).
 pub mod counters {
     pub const PREFLIGHT_ALLOWED: &str = "bucket_cors.preflight.allowed";
     pub const PREFLIGHT_REFUSED_NO_CONFIGURATION: &str =
@@ -86,6 +87,21 @@ pub mod counters {
 
     /// Envoy's `/stats` name of a counter a Wasm filter defines.
     pub const WASM_STATS_PREFIX: &str = "wasmcustom.";
+
+    /// Envoy's `/stats` prefix of a counter a dynamic module defines (Envoy 1.40's default
+    /// metrics namespace of dynamic modules).
+    pub const MODULE_STATS_PREFIX: &str = "dynamicmodulescustom.";
+
+    /// Envoy's `/stats` name of `counter` for the build under test: the Wasm filter, or the
+    /// dynamic module (`module`).
+    pub fn stats_name(counter: &str, module: bool) -> String {
+        let prefix = if module {
+            MODULE_STATS_PREFIX
+        } else {
+            WASM_STATS_PREFIX
+        };
+        format!("{prefix}{counter}")
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::json::{obj, s, Json};
 
 mod filters;
-pub use filters::{CorsPolicy, HttpFilter, WasmFilter};
+pub use filters::{CorsPolicy, HttpFilter, ModuleFilter, WasmFilter};
 
 const HCM: &str =
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -376,6 +376,36 @@ mod tests {
         );
         let wasm_at = text.find("envoy.filters.http.wasm").unwrap();
         assert!(wasm_at < text.find("envoy.filters.http.router").unwrap());
+    }
+
+    #[test]
+    fn dynamic_module_filter_loads_the_file_with_the_plugin_config_as_a_string_value() {
+        let up: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        let text = Bootstrap::to_upstream(8000, 8001, up)
+            .filter(HttpFilter::bucket_cors_module(
+                Some("/x/libbucket_cors_module.so".into()),
+                "{\"a\":1}",
+            ))
+            .bootstrap();
+        for want in [
+            "\"name\": \"envoy.filters.http.dynamic_modules\"",
+            "envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter",
+            "\"name\": \"bucket_cors_module\"",
+            "\"filename\": \"/x/libbucket_cors_module.so\"",
+            "\"filter_name\": \"bucket-cors\"",
+            "type.googleapis.com/google.protobuf.StringValue",
+            "\"value\": \"{\\\"a\\\":1}\"",
+        ] {
+            assert!(text.contains(want), "{want} missing from\n{text}");
+        }
+        let at = text.find("envoy.filters.http.dynamic_modules").unwrap();
+        assert!(at < text.find("envoy.filters.http.router").unwrap());
+        assert!(!text.contains("typed_per_filter_config"));
+        let by_name = Bootstrap::to_upstream(8000, 8001, up)
+            .filter(HttpFilter::bucket_cors_module(None, "{}"))
+            .bootstrap();
+        assert!(by_name.contains("\"name\": \"bucket_cors_module\""));
+        assert!(!by_name.contains("\"module\""), "{by_name}");
     }
 
     #[test]

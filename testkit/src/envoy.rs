@@ -1,11 +1,14 @@
-//! Starts a real Envoy with the bucket-cors wasm filter in front of one upstream address, on
-//! free loopback ports, with a bootstrap from [`crate::bootstrap`]. The listener is static, or
-//! (with [`EnvoyOptions::lds_from_file`]) read from a watched LDS file that
+//! Starts a real Envoy with bucket-cors in front of one upstream address, on free loopback
+//! ports, with a bootstrap from [`crate::bootstrap`]. The listener is static, or (with
+//! [`EnvoyOptions::lds_from_file`]) read from a watched LDS file that
 //! [`Envoy::update_plugin_config`] replaces while Envoy runs.
 //!
-//! The binary and the wasm come from `ENVOY_BIN` and `BUCKET_CORS_WASM`, defaulting to
-//! `<repo>/.venv/bin/envoy` and `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm`.
-//! A missing file is an error that says to run `make test`: tests fail, they never skip.
+//! The build under test is the harness parameter `BUCKET_CORS_BUILD`: `wasm` (the default, the
+//! proxy-wasm filter in V8) or `module` (the Envoy dynamic module). The binary, the wasm and the
+//! module come from `ENVOY_BIN`, `BUCKET_CORS_WASM` and `BUCKET_CORS_MODULE`, defaulting to
+//! `<repo>/.venv/bin/envoy`, `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm` and
+//! `<repo>/target/release/libbucket_cors_module.so`. A missing file is an error that says to
+//! run `make test`: tests fail, they never skip.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::bootstrap::{Bootstrap, HttpFilter};
 use crate::http;
+use crate::spec::counters;
 
 /// The repository root (parent of the testkit crate).
 pub fn repo_root() -> PathBuf {
@@ -51,17 +55,90 @@ pub fn wasm_path() -> PathBuf {
     }
 }
 
+/// `BUCKET_CORS_MODULE`, or `<repo>/target/release/libbucket_cors_module.so`.
+pub fn module_path() -> PathBuf {
+    match std::env::var_os("BUCKET_CORS_MODULE") {
+        Some(v) if !v.is_empty() => absolute(PathBuf::from(v)),
+        _ => repo_root().join("target/release/libbucket_cors_module.so"),
+    }
+}
+
+/// Which build of bucket-cors Envoy runs: the same core and the same behaviour, two hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// The proxy-wasm filter (`envoy.filters.http.wasm`, V8).
+    Wasm,
+    /// The Envoy dynamic module (`envoy.filters.http.dynamic_modules`, native).
+    Module,
+}
+
+impl Build {
+    /// `BUCKET_CORS_BUILD`: `wasm` (or unset) or `module`. Any other value panics, failing the
+    /// test that asked: a typo must not quietly test the other build.
+    #[allow(clippy::panic)]
+    pub fn from_env() -> Build {
+        match std::env::var("BUCKET_CORS_BUILD").as_deref() {
+            Err(_) | Ok("" | "wasm") => Build::Wasm,
+            Ok("module") => Build::Module,
+            Ok(other) => panic!("BUCKET_CORS_BUILD must be `wasm` or `module`, not {other:?}"),
+        }
+    }
+
+    /// Envoy's log component of the plugin's own lines (for `--component-log-level`).
+    pub fn log_component(self) -> &'static str {
+        match self {
+            Build::Wasm => "wasm",
+            Build::Module => "dynamic_modules",
+        }
+    }
+
+    /// Text on every log line the plugin itself writes (Envoy adds it around the message).
+    pub fn plugin_log_marker(self) -> &'static str {
+        match self {
+            Build::Wasm => "wasm log",
+            Build::Module => "[dynamic_modules]",
+        }
+    }
+
+    /// Envoy's `/stats` name of a counter of [`counters::ALL`] under this build.
+    pub fn stats_name(self, counter: &str) -> String {
+        counters::stats_name(counter, self == Build::Module)
+    }
+
+    /// What Envoy's `/stats` puts before the name of every counter this build defines.
+    pub fn stats_prefix(self) -> &'static str {
+        match self {
+            Build::Wasm => counters::WASM_STATS_PREFIX,
+            Build::Module => counters::MODULE_STATS_PREFIX,
+        }
+    }
+
+    /// The bucket-cors filter of this build with this plugin configuration: the wasm from
+    /// `wasm`; the module by its name, from the directory the launcher puts in
+    /// `ENVOY_DYNAMIC_MODULES_SEARCH_PATH` (a module file named in a listener from an LDS file
+    /// is not loaded by Envoy 1.40, see [`crate::bootstrap::ModuleFilter`]).
+    pub fn filter(self, wasm: &Path, plugin_config_json: &str) -> HttpFilter {
+        match self {
+            Build::Wasm => HttpFilter::bucket_cors(wasm, plugin_config_json),
+            Build::Module => HttpFilter::bucket_cors_module(None, plugin_config_json),
+        }
+    }
+}
+
 /// Launch options; [`Default`] reads the environment.
 #[derive(Debug, Clone)]
 pub struct EnvoyOptions {
     pub envoy_bin: PathBuf,
+    /// The build under test; [`EnvoyOptions::wasm`] or [`EnvoyOptions::module`] is loaded.
+    pub build: Build,
     pub wasm: PathBuf,
+    pub module: PathBuf,
     /// How long to wait for `/ready` (and the listener).
     pub ready_timeout: Duration,
     /// Envoy's `-l` level.
     pub log_level: String,
-    /// Level of the `wasm` log component (the plugin's own log lines).
-    pub wasm_log_level: String,
+    /// Level of the plugin's own log lines (the build's [`Build::log_component`]).
+    pub plugin_log_level: String,
     /// HCM `preserve_external_request_id` (true: the `x-request-id` a test sends is the one the
     /// filter sees).
     pub preserve_external_request_id: bool,
@@ -85,10 +162,12 @@ impl Default for EnvoyOptions {
     fn default() -> Self {
         EnvoyOptions {
             envoy_bin: envoy_bin(),
+            build: Build::from_env(),
             wasm: wasm_path(),
+            module: module_path(),
             ready_timeout: Duration::from_secs(60),
             log_level: "info".into(),
-            wasm_log_level: "debug".into(),
+            plugin_log_level: "debug".into(),
             preserve_external_request_id: true,
             generate_request_id: true,
             route_timeout: Duration::from_secs(10),
@@ -106,6 +185,8 @@ pub enum StartError {
     MissingEnvoy(PathBuf),
     /// The wasm file does not exist.
     MissingWasm(PathBuf),
+    /// The dynamic module does not exist.
+    MissingModule(PathBuf),
     /// Could not prepare or spawn.
     Io(String),
     /// Envoy exited before it was ready (e.g. it refused the configuration).
@@ -126,7 +207,7 @@ impl StartError {
     pub fn is_missing_prerequisite(&self) -> bool {
         matches!(
             self,
-            StartError::MissingEnvoy(_) | StartError::MissingWasm(_)
+            StartError::MissingEnvoy(_) | StartError::MissingWasm(_) | StartError::MissingModule(_)
         )
     }
 }
@@ -142,6 +223,11 @@ impl fmt::Display for StartError {
             StartError::MissingWasm(p) => write!(
                 f,
                 "bucket-cors wasm not found at {} (set BUCKET_CORS_WASM, or run `make test`, which builds it)",
+                p.display()
+            ),
+            StartError::MissingModule(p) => write!(
+                f,
+                "bucket-cors dynamic module not found at {} (set BUCKET_CORS_MODULE, or run `make build-module`)",
                 p.display()
             ),
             StartError::Io(e) => write!(f, "cannot start Envoy: {e}"),
@@ -162,6 +248,7 @@ pub struct Envoy {
     admin: SocketAddr,
     dir: PathBuf,
     started: Duration,
+    build: Build,
     /// Set in LDS-from-file mode: what it takes to write the listener again.
     lds: Option<Lds>,
 }
@@ -170,6 +257,7 @@ pub struct Envoy {
 struct Lds {
     /// The bootstrap without its filter, which [`Envoy::update_plugin_config`] adds anew.
     unfiltered: Bootstrap,
+    build: Build,
     wasm: PathBuf,
     /// The `version_info` of the last file written.
     version: AtomicU64,
@@ -180,7 +268,7 @@ impl Lds {
     fn file(&self, version: u64, plugin_config_json: &str) -> String {
         self.unfiltered
             .clone()
-            .filter(HttpFilter::bucket_cors(&self.wasm, plugin_config_json))
+            .filter(self.build.filter(&self.wasm, plugin_config_json))
             .lds(version)
     }
 }
@@ -258,13 +346,29 @@ impl Envoy {
         if !opts.envoy_bin.is_file() {
             return Err(StartError::MissingEnvoy(opts.envoy_bin.clone()));
         }
-        if !opts.wasm.is_file() {
-            return Err(StartError::MissingWasm(opts.wasm.clone()));
+        match opts.build {
+            Build::Wasm if !opts.wasm.is_file() => {
+                return Err(StartError::MissingWasm(opts.wasm.clone()))
+            }
+            Build::Module if !opts.module.is_file() => {
+                return Err(StartError::MissingModule(opts.module.clone()))
+            }
+            _ => {}
         }
         let io = |e: io::Error| StartError::Io(e.to_string());
         let dir = temp_dir().map_err(io)?;
         let (listen_port, admin_port) = free_ports().map_err(io)?;
         let wasm = absolute(opts.wasm.clone());
+        // Envoy finds a dynamic module by name: `lib<name>.so` in this directory.
+        let modules = dir.join("modules");
+        if opts.build == Build::Module {
+            fs::create_dir_all(&modules).map_err(io)?;
+            std::os::unix::fs::symlink(
+                absolute(opts.module.clone()),
+                modules.join("libbucket_cors_module.so"),
+            )
+            .map_err(io)?;
+        }
         let mut unfiltered = Bootstrap::to_upstream(listen_port, admin_port, upstream)
             .route_timeout(opts.route_timeout);
         unfiltered.preserve_external_request_id = opts.preserve_external_request_id;
@@ -275,6 +379,7 @@ impl Envoy {
             unfiltered = unfiltered.listener_from_file(&file);
             let lds = Lds {
                 unfiltered: unfiltered.clone(),
+                build: opts.build,
                 wasm: wasm.clone(),
                 version: AtomicU64::new(1),
             };
@@ -284,14 +389,18 @@ impl Envoy {
             None
         };
         let bootstrap = unfiltered
-            .filter(HttpFilter::bucket_cors(&wasm, plugin_config_json))
+            .filter(opts.build.filter(&wasm, plugin_config_json))
             .bootstrap();
         let boot = dir.join("bootstrap.json");
         fs::write(&boot, &bootstrap).map_err(io)?;
         let out = fs::File::create(dir.join("stdout.log")).map_err(io)?;
         let err = fs::File::create(dir.join("stderr.log")).map_err(io)?;
         let t0 = Instant::now();
-        let child = Command::new(&opts.envoy_bin)
+        let mut command = Command::new(&opts.envoy_bin);
+        if opts.build == Build::Module {
+            command.env("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", &modules);
+        }
+        let child = command
             .arg("-c")
             .arg(&boot)
             .arg("--disable-hot-restart")
@@ -301,7 +410,7 @@ impl Envoy {
             .args(["-l", &opts.log_level])
             .args([
                 "--component-log-level",
-                &format!("wasm:{}", opts.wasm_log_level),
+                &format!("{}:{}", opts.build.log_component(), opts.plugin_log_level),
             ])
             .args(&opts.extra_args)
             .stdin(Stdio::null())
@@ -315,6 +424,7 @@ impl Envoy {
             admin: SocketAddr::from(([127, 0, 0, 1], admin_port)),
             dir,
             started: Duration::ZERO,
+            build: opts.build,
             lds,
         };
         let deadline = t0 + opts.ready_timeout;
@@ -359,6 +469,26 @@ impl Envoy {
     /// The admin address.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin
+    }
+
+    /// The build of bucket-cors this Envoy runs.
+    pub fn build(&self) -> Build {
+        self.build
+    }
+
+    /// This Envoy's `/stats` name of a counter of [`counters::ALL`].
+    pub fn stats_name(&self, counter: &str) -> String {
+        self.build.stats_name(counter)
+    }
+
+    /// The plugin's own log lines and every error or critical line.
+    pub fn plugin_log(&self) -> String {
+        let marker = self.build.plugin_log_marker();
+        self.log()
+            .lines()
+            .filter(|l| l.contains(marker) || l.contains("[error]") || l.contains("[critical]"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// How long Envoy took to become ready.
@@ -493,7 +623,8 @@ impl Envoy {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// The log lines that show the plugin crashed (a Rust panic or a wasm trap).
+    /// The log lines that show the plugin crashed (a Rust panic, caught by the module's guard
+    /// or not, or a wasm trap).
     pub fn crash_lines(&self) -> Vec<String> {
         self.log()
             .lines()

@@ -1,7 +1,7 @@
 //! The Envoy fixture of the e2e and hostile tables: an object store, an Envoy with the built
 //! filter in front of it, and the runner that sends a table of [`Case`]s and reports every
 //! failure at once. After each table Envoy must still be running and ready, its log must
-//! show no Wasm panic, trap or critical line, and the optional sanity case must still pass.
+//! show no panic, Wasm trap or critical line, and the optional sanity case must still pass.
 
 // A fixture's job is to fail the test that uses it, by panicking, when Envoy
 // or the store cannot start or a table fails.
@@ -33,7 +33,7 @@ impl Bench {
 
     /// `dead_upstream`: route to a loopback port where nothing listens (Envoy's own 503).
     /// Waits at least a minute for `/ready`: compiling the wasm in V8 takes seconds, many
-    /// more on a busy machine.
+    /// more on a busy machine (the native module loads at once).
     pub fn start_with(
         name: &str,
         plugin_config: &str,
@@ -153,17 +153,17 @@ impl Bench {
         );
         if !failures.is_empty() {
             panic!(
-                "[{}] {} failure(s) in {} cases:\n{}\n\nwasm log lines:\n{}",
+                "[{}] {} failure(s) in {} cases:\n{}\n\nplugin log lines:\n{}",
                 self.name,
                 failures.len(),
                 cases.len(),
                 failures.join("\n"),
-                self.wasm_log()
+                self.envoy.plugin_log()
             );
         }
     }
 
-    /// Envoy still up and ready, no Wasm crash in its log, and the sanity case still passing.
+    /// Envoy still up and ready, no plugin crash in its log, and the sanity case still passing.
     fn after_table(&mut self) -> Vec<String> {
         let mut problems = Vec::new();
         if !self.envoy.is_running() {
@@ -186,36 +186,28 @@ impl Bench {
         let bad = self.bad_log_lines();
         if !bad.is_empty() {
             problems.push(format!(
-                "--- Wasm panic, trap or critical line in Envoy's log:\n{}",
+                "--- panic, Wasm trap or critical line in Envoy's log:\n{}",
                 bad.join("\n")
             ));
         }
         problems
     }
 
-    /// The log lines that show a Wasm problem: the launcher's crash lines (panic, trap,
-    /// uncaught exception, runtime error), any critical line, and any error line about Wasm.
+    /// The log lines that show a plugin problem: the launcher's crash lines (panic, trap,
+    /// uncaught exception, runtime error), any critical line, and any error line of the
+    /// plugin's log component (`wasm` or `dynamic_modules`).
     pub fn bad_log_lines(&self) -> Vec<String> {
         let mut lines = self.envoy.crash_lines();
+        let component = self.envoy.build().log_component();
         for l in self.envoy.log().lines() {
             let low = l.to_ascii_lowercase();
-            if (l.contains("[critical]") || (l.contains("[error]") && low.contains("wasm")))
+            if (l.contains("[critical]") || (l.contains("[error]") && low.contains(component)))
                 && !lines.iter().any(|x| x == l)
             {
                 lines.push(l.to_string());
             }
         }
         lines
-    }
-
-    /// The plugin's own log lines (`wasm log ...`) and every error or critical line.
-    pub fn wasm_log(&self) -> String {
-        self.envoy
-            .log()
-            .lines()
-            .filter(|l| l.contains("wasm log") || l.contains("[error]") || l.contains("[critical]"))
-            .collect::<Vec<_>>()
-            .join("\n")
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - [`objstore`]: a real HTTP/1.1 upstream that behaves like a tiny in-memory object store and
 //!   records every request it receives, so a test can tell whether a request reached it.
-//! - [`envoy`]: starts a real Envoy with the built wasm filter in front of an upstream address.
+//! - [`envoy`]: starts a real Envoy with the built filter (wasm or dynamic module) in front of an
+//!   upstream address.
 //! - [`bootstrap`]: the one generator of Envoy bootstraps (tests, soak and bench), written
 //!   with [`json`].
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
@@ -28,6 +29,6 @@ pub use bucket_cors_spec as spec;
 
 pub use case::{case, Case};
 pub use client::{send, send_bytes, Conn, RawRequest, Response};
-pub use envoy::{Envoy, EnvoyOptions, StartError};
+pub use envoy::{Build, Envoy, EnvoyOptions, StartError};
 pub use fixture::Bench;
 pub use objstore::{ObjStore, RecordedRequest};

@@ -205,7 +205,8 @@ fn invalid_configurations_are_refused() {
     ];
     let total = cases.len();
     let cases = select(cases, |c| c.0);
-    // Each start compiles the wasm in V8: run a few at a time.
+    // Each start compiles the wasm in V8 (or loads the module): run a few at a time.
+    let component = bucket_cors_testkit::Build::from_env().log_component();
     let upstream = store.addr();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let outcomes: Vec<(usize, Result<StartError, Box<Envoy>>)> = std::thread::scope(|scope| {
@@ -238,8 +239,8 @@ fn invalid_configurations_are_refused() {
             Err(mut envoy) => {
                 let running = envoy.is_running();
                 failures.push(format!(
-                    "--- case {name}: Envoy came up with an invalid configuration (running: {running})\n    config: {config}\n    wasm log:\n{}",
-                    envoy.log().lines().filter(|l| l.contains("wasm")).collect::<Vec<_>>().join("\n")
+                    "--- case {name}: Envoy came up with an invalid configuration (running: {running})\n    config: {config}\n    plugin log:\n{}",
+                    envoy.log().lines().filter(|l| l.contains(component)).collect::<Vec<_>>().join("\n")
                 ));
             }
             Ok(e) if e.is_missing_prerequisite() => panic!("{e}\n=> run `make test`"),
@@ -268,10 +269,10 @@ fn invalid_configurations_are_refused() {
                 }
                 if !problems.is_empty() {
                     failures.push(format!(
-                        "--- case {name}\n    config: {config}\n    {}\n    wasm/error log lines:\n{}",
+                        "--- case {name}\n    config: {config}\n    {}\n    plugin/error log lines:\n{}",
                         problems.join("\n    "),
                         log.lines()
-                            .filter(|l| l.contains("wasm") || l.contains("[error]") || l.contains("[critical]"))
+                            .filter(|l| l.contains(component) || l.contains("[error]") || l.contains("[critical]"))
                             .collect::<Vec<_>>()
                             .join("\n")
                     ));

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bucket_cors_testkit::{send, Conn, Envoy, EnvoyOptions, RawRequest, Response};
+use bucket_cors_testkit::{send, Build, Conn, Envoy, EnvoyOptions, RawRequest, Response};
 
 use crate::support::*;
 use bucket_cors_testkit::spec::names::*;
@@ -314,14 +314,19 @@ fn kept_alive_loop(load: &Load, addr: std::net::SocketAddr, offset: usize) {
 /// chain (the main thread hands the new one to the worker; generous for a busy machine).
 const PROPAGATION: Duration = Duration::from_secs(2);
 
-/// The plugin configuration (JSON text) of a listener in Envoy's config dump.
+/// The plugin configuration (JSON text) of a listener in Envoy's config dump: the wasm
+/// filter's `configuration` or the dynamic module's `filter_config`.
 fn plugin_config_of(listener: &serde_json::Value) -> Option<&str> {
-    listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]
+    let filter = &listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]
         .as_array()?
         .iter()
-        .find(|f| f["name"] == "envoy.filters.http.wasm")?["typed_config"]["config"]
-        ["configuration"]["value"]
+        .find(|f| {
+            f["name"] == "envoy.filters.http.wasm"
+                || f["name"] == "envoy.filters.http.dynamic_modules"
+        })?["typed_config"];
+    filter["config"]["configuration"]["value"]
         .as_str()
+        .or_else(|| filter["filter_config"]["value"].as_str())
 }
 
 /// Polls a fresh preflight until `origin` is allowed (bounded); returns how long it took.
@@ -609,8 +614,12 @@ pub fn live_reload_under_load(drain: Drain) {
         "Envoy does not record the refused configuration: {main:#}"
     );
     let details = main["error_state"]["details"].as_str().unwrap_or("");
+    let refusal = match envoy.build() {
+        Build::Wasm => "Wasm plugin bucket-cors",
+        Build::Module => "Failed to initialize dynamic module",
+    };
     assert!(
-        details.contains("Wasm plugin bucket-cors"),
+        details.contains(refusal),
         "error_state.details: {details:?}"
     );
     wait_log_lines(

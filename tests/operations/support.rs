@@ -6,16 +6,16 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bucket_cors_testkit::case::{self, PS};
-use bucket_cors_testkit::spec::counters::{ALL, WASM_STATS_PREFIX};
-use bucket_cors_testkit::{Bench, Envoy, EnvoyOptions, ObjStore, RawRequest, Response};
+use bucket_cors_testkit::spec::counters::ALL;
+use bucket_cors_testkit::{Bench, Build, Envoy, EnvoyOptions, ObjStore, RawRequest, Response};
 
 /// A counter of the filter, by its name in `bucket_cors_spec::counters`.
 pub type Counter = &'static str;
 
-/// Envoy's `/stats` name of a counter (proxy-wasm's metric API puts `wasmcustom.` before the
-/// name the plugin defines).
+/// Envoy's `/stats` name of a counter for the build under test (Envoy puts `wasmcustom.` or
+/// `dynamicmodulescustom.` before the name the plugin defines).
 pub fn stats_name(c: Counter) -> String {
-    format!("{WASM_STATS_PREFIX}{c}")
+    Build::from_env().stats_name(c)
 }
 
 /// Where a counter sits in `counters::ALL` (and so in [`Counts`]), found by its name.
@@ -67,7 +67,7 @@ pub fn quick_log_opts() -> EnvoyOptions {
     }
 }
 
-/// Every `wasmcustom.bucket_cors.*` line of `/stats`, as Envoy prints it.
+/// Every `<prefix>bucket_cors.*` line of `/stats`, as Envoy prints it.
 pub fn stats_lines(envoy: &Envoy) -> Vec<String> {
     envoy
         .stats(Some("bucket_cors"))
@@ -165,22 +165,12 @@ pub fn wait_log_lines(
         }
         if Instant::now() >= deadline {
             panic!(
-                "no log line {what} after {timeout:?}; wasm log lines:\n{}",
-                wasm_log(envoy)
+                "no log line {what} after {timeout:?}; plugin log lines:\n{}",
+                envoy.plugin_log()
             );
         }
         thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// The plugin's own log lines (`wasm log ...`) and every error line.
-pub fn wasm_log(envoy: &Envoy) -> String {
-    envoy
-        .log()
-        .lines()
-        .filter(|l| l.contains("wasm log") || l.contains("[error]") || l.contains("[critical]"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 pub fn log_tail(envoy: &Envoy, n: usize) -> String {

@@ -1,5 +1,5 @@
 //! The HTTP filters a bootstrap can put before the router. A new kind of filter (an ECDS
-//! `config_discovery` entry, a dynamic module) is one more variant here: its `http_filters`
+//! `config_discovery` entry, say) is one more variant here: its `http_filters`
 //! entry and its per-virtual-host configuration, if any.
 
 use std::path::PathBuf;
@@ -8,6 +8,8 @@ use super::{extension, nest, typed};
 use crate::json::{obj, s, Json};
 
 const WASM: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+const DYNAMIC_MODULE: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter";
 const STRING_VALUE: &str = "type.googleapis.com/google.protobuf.StringValue";
 const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors";
 const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
@@ -17,6 +19,8 @@ const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cor
 pub enum HttpFilter {
     /// A proxy-wasm filter (bucket-cors, or the bench's no-op) in V8.
     Wasm(WasmFilter),
+    /// An Envoy HTTP dynamic module (a native shared library) loaded from a file.
+    DynamicModule(ModuleFilter),
     /// Envoy's own CORS filter, with `policy` on the virtual host.
     NativeCors(CorsPolicy),
 }
@@ -30,12 +34,38 @@ pub struct WasmFilter {
     pub configuration: String,
 }
 
+/// A dynamic module's HTTP filter: module `module`, and the filter `filter_name` it implements,
+/// configured with `configuration` (a `StringValue`: the module receives the bare text).
+///
+/// With `file: None` Envoy loads `lib<module>.so` from the directory in the environment variable
+/// `ENVOY_DYNAMIC_MODULES_SEARCH_PATH` (the launcher's way); with `Some(file)` it loads that
+/// file (`module.local.filename`), which Envoy 1.40 gets wrong in a listener from an LDS file:
+/// it tries to `dlopen` the LDS file itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleFilter {
+    pub module: String,
+    pub file: Option<PathBuf>,
+    pub filter_name: String,
+    pub configuration: String,
+}
+
 impl HttpFilter {
     /// The bucket-cors filter from `wasm` with this plugin configuration (JSON text).
     pub fn bucket_cors(wasm: impl Into<PathBuf>, config_json: &str) -> HttpFilter {
         HttpFilter::Wasm(WasmFilter {
             name: "bucket-cors".into(),
             file: wasm.into(),
+            configuration: config_json.into(),
+        })
+    }
+
+    /// The bucket-cors dynamic module (`libbucket_cors_module.so`, from `so` or else found in
+    /// `ENVOY_DYNAMIC_MODULES_SEARCH_PATH`) with this plugin configuration (JSON text).
+    pub fn bucket_cors_module(so: Option<PathBuf>, config_json: &str) -> HttpFilter {
+        HttpFilter::DynamicModule(ModuleFilter {
+            module: "bucket_cors_module".into(),
+            file: so,
+            filter_name: "bucket-cors".into(),
             configuration: config_json.into(),
         })
     }
@@ -63,6 +93,24 @@ impl HttpFilter {
                 ]);
                 extension("envoy.filters.http.wasm", WASM, obj([("config", config)]))
             }
+            HttpFilter::DynamicModule(m) => {
+                let mut module = obj([("name", s(&m.module))]);
+                if let Some(file) = &m.file {
+                    module.set(
+                        "module",
+                        nest(&["local", "filename"], s(file.to_string_lossy())),
+                    );
+                }
+                let config = obj([
+                    ("dynamic_module_config", module),
+                    ("filter_name", s(&m.filter_name)),
+                    (
+                        "filter_config",
+                        typed(STRING_VALUE, obj([("value", s(&m.configuration))])),
+                    ),
+                ]);
+                extension("envoy.filters.http.dynamic_modules", DYNAMIC_MODULE, config)
+            }
             HttpFilter::NativeCors(_) => extension("envoy.filters.http.cors", CORS, obj([])),
         }
     }
@@ -70,7 +118,7 @@ impl HttpFilter {
     /// The filter's `typed_per_filter_config` entry on the virtual host, if it has one.
     pub(super) fn virtual_host_config(&self) -> Option<(String, Json)> {
         match self {
-            HttpFilter::Wasm(_) => None,
+            HttpFilter::Wasm(_) | HttpFilter::DynamicModule(_) => None,
             HttpFilter::NativeCors(p) => Some(("envoy.filters.http.cors".into(), p.to_json())),
         }
     }

