@@ -9,13 +9,6 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType};
 use std::rc::Rc;
 
-/// Lint warnings logged one per line at configure time; the rest are only
-/// counted. A configuration generated from one template can repeat a
-/// finding for each of 100,000 buckets: twenty lines fit a screen and show
-/// every kind a typical configuration has, and `bucket-cors check` prints
-/// them all.
-const MAX_LOGGED_LINTS: usize = 20;
-
 #[derive(Default)]
 pub struct CorsRoot {
     /// The last configuration that compiled; a refused one leaves it in place.
@@ -96,18 +89,10 @@ impl CorsRoot {
     }
 }
 
-/// One warning line per lint, the first [`MAX_LOGGED_LINTS`], then the count.
-/// The configuration is accepted either way: lints are never errors.
+/// The core's lint lines (capped), one warning each; the configuration is
+/// accepted either way: lints are never errors.
 fn log_lints(policy: &Policy) {
-    let lints = policy.lints();
-    for lint in lints.iter().take(MAX_LOGGED_LINTS) {
-        log::warn!("plugin configuration: {lint}");
-    }
-    if lints.len() > MAX_LOGGED_LINTS {
-        log::warn!(
-            "plugin configuration: {} more warnings not logged ({} in all); `bucket-cors check` lists every one",
-            lints.len() - MAX_LOGGED_LINTS,
-            lints.len()
-        );
+    for line in policy.lint_log_lines() {
+        log::warn!("{line}");
     }
 }

@@ -32,7 +32,7 @@ pub use decision::{Action, Decision, LocalReply};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
 pub use grant::{AllowOrigin, Grant};
-pub use lint::{Label, Lint, LintKind, CHROMIUM_MAX_AGE, FIREFOX_MAX_AGE};
+pub use lint::{Label, Lint, LintKind};
 pub use outcome::{Counter, Outcome, Refusal};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};

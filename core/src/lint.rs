@@ -14,9 +14,9 @@ use crate::rule::Rule;
 use std::fmt;
 
 /// Chromium keeps a preflight answer at most this long (seconds).
-pub const CHROMIUM_MAX_AGE: i64 = 7_200;
+pub(crate) const CHROMIUM_MAX_AGE: i64 = 7_200;
 /// Firefox keeps a preflight answer at most this long (seconds).
-pub const FIREFOX_MAX_AGE: i64 = 86_400;
+pub(crate) const FIREFOX_MAX_AGE: i64 = 86_400;
 
 /// Where a CORS configuration sits in the plugin configuration. Ordered as
 /// lints are reported: policies by name, buckets by name, then `default`.
@@ -152,7 +152,31 @@ impl fmt::Display for Lint<'_> {
     }
 }
 
+/// How many lints a host logs one per line at configure time; one more line
+/// counts the rest. A generated configuration can repeat a finding for each
+/// of 100,000 buckets, and `bucket-cors check` lists every one.
+pub(crate) const MAX_LOGGED_LINTS: usize = 20;
+
 impl Policy {
+    /// The warning lines a host logs at configure time: the first
+    /// [`MAX_LOGGED_LINTS`] lints, then one line that counts the rest.
+    pub fn lint_log_lines(&self) -> Vec<String> {
+        let lints = self.lints();
+        let mut lines: Vec<String> = lints
+            .iter()
+            .take(MAX_LOGGED_LINTS)
+            .map(|lint| format!("plugin configuration: {lint}"))
+            .collect();
+        if lints.len() > MAX_LOGGED_LINTS {
+            lines.push(format!(
+                "plugin configuration: {} more warnings not logged ({} in all); `bucket-cors check` lists every one",
+                lints.len() - MAX_LOGGED_LINTS,
+                lints.len()
+            ));
+        }
+        lines
+    }
+
     /// Every lint of every CORS configuration: buckets by name, then
     /// `default`; within one, by rule.
     pub fn lints(&self) -> Vec<Lint<'_>> {

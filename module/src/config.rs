@@ -49,6 +49,10 @@ fn compile(json: &[u8]) -> Option<Policy> {
                 Level::Info,
                 &format!("bucket-cors: configured {} buckets", policy.bucket_count()),
             );
+            // Lints are warnings: the configuration is accepted either way.
+            for line in policy.lint_log_lines() {
+                log(Level::Warn, &format!("bucket-cors: {line}"));
+            }
             Some(policy)
         }
         Err(errors) => {

@@ -135,7 +135,7 @@ fn lints_are_logged_as_warnings_capped_at_twenty() {
         .lines()
         .filter(|l| {
             l.contains("[warning]")
-                && l.contains("wasm log")
+                && l.contains(b.envoy.build().plugin_log_marker())
                 && l.contains("plugin configuration: ")
         })
         .collect();
@@ -160,6 +160,6 @@ fn lints_are_logged_as_warnings_capped_at_twenty() {
         "{}\nwarning lines:\n{}\nwasm log:\n{}",
         problems.join("\n"),
         warnings.join("\n"),
-        b.wasm_log()
+        b.envoy.plugin_log()
     );
 }
