@@ -5,11 +5,10 @@ use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
 use crate::bucket_table::BucketTable;
 use crate::config::{
     Mode, Object, RawBuckets, RawCors, RawEntry, RawPolicy, RawRef, RawRule, UnmatchedPreflight,
-    UpstreamCors,
+    UpstreamCors, MAX_AGE_LIMIT, MAX_RULES,
 };
 use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
 use crate::header_names::{is_token, HeaderMatcher};
-use crate::lint::Label;
 use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
 use crate::rule::Rule;
@@ -17,11 +16,6 @@ use crate::PublicSuffix;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-
-/// Rules per CORS configuration (spec §1).
-pub(crate) const MAX_RULES: usize = 100;
-/// Largest `MaxAgeSeconds` (spec §1).
-pub(crate) const MAX_AGE_LIMIT: i64 = 2_147_483_647;
 
 /// The compiled plugin configuration. Immutable; shared by every request.
 #[derive(Debug)]
@@ -88,46 +82,6 @@ impl Policy {
     /// the inline ones.
     pub fn config_count(&self) -> usize {
         self.configs.len()
-    }
-
-    /// Every CORS configuration once, and where it sits, for the lints: the
-    /// named policies, each bucket's inline configuration, and an inline
-    /// `default`. A policy a million buckets name is judged once.
-    pub(crate) fn configurations(&self) -> impl Iterator<Item = (Label<'_>, &BucketCors)> {
-        let policies = self
-            .configs
-            .iter()
-            .filter_map(|c| c.policy.as_deref().map(|name| (Label::Policy(name), &**c)));
-        let inline = self.buckets.iter().filter_map(|(name, i)| {
-            let cors = self.configs.get(i as usize)?;
-            cors.policy
-                .is_none()
-                .then_some((Label::Bucket(name), &**cors))
-        });
-        let default = self
-            .default
-            .and_then(|i| self.configs.get(i as usize))
-            .filter(|c| c.policy.is_none())
-            .map(|c| (Label::Default, &**c));
-        policies.chain(inline).chain(default)
-    }
-
-    /// The named policies no bucket and not `default` names.
-    pub(crate) fn unused_policies(&self) -> Vec<&str> {
-        let mut used = vec![false; self.configs.len()];
-        for (_, i) in self.buckets.iter() {
-            if let Some(u) = used.get_mut(i as usize) {
-                *u = true;
-            }
-        }
-        if let Some(u) = self.default.and_then(|i| used.get_mut(i as usize)) {
-            *u = true;
-        }
-        self.configs
-            .iter()
-            .zip(used)
-            .filter_map(|(c, used)| c.policy.as_deref().filter(|_| !used))
-            .collect()
     }
 
     /// The CORS configuration of `bucket` (spec §2.2: `buckets`, then

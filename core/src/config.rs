@@ -10,6 +10,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+/// Rules per CORS configuration (spec §1).
+pub(crate) const MAX_RULES: usize = 100;
+/// Largest `MaxAgeSeconds` (spec §1).
+pub(crate) const MAX_AGE_LIMIT: i64 = 2_147_483_647;
+
 fn yes() -> bool {
     true
 }

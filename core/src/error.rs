@@ -106,7 +106,7 @@ impl fmt::Display for ErrorKind {
                 write!(
                     f,
                     "has {n} rules; a configuration has 1 to {}",
-                    crate::compile::MAX_RULES
+                    crate::config::MAX_RULES
                 )
             }
             ErrorKind::NoOrigins => f.write_str("is empty; at least one origin is required"),
@@ -124,12 +124,12 @@ impl fmt::Display for ErrorKind {
                 f.write_str("is not a header name (an RFC 9110 token without \"*\")")
             }
             ErrorKind::MaxAge => {
-                write!(f, "is out of range 0 to {}", crate::compile::MAX_AGE_LIMIT)
+                write!(f, "is out of range 0 to {}", crate::config::MAX_AGE_LIMIT)
             }
             ErrorKind::MaxAgeNotWhole => write!(
                 f,
                 "is not a whole number of seconds; write one from 0 to {}",
-                crate::compile::MAX_AGE_LIMIT
+                crate::config::MAX_AGE_LIMIT
             ),
             ErrorKind::ForwardedPreflightStripped => f.write_str(
                 "a forwarded preflight's answer would lose the upstream's CORS headers, which upstream_cors \"strip\" (the default) removes from every response; set \"upstream_cors\": \"pass\" to keep the backend's own CORS, or leave unmatched_preflight at \"reject\"",

@@ -158,6 +158,46 @@ impl fmt::Display for Lint<'_> {
 pub(crate) const MAX_LOGGED_LINTS: usize = 20;
 
 impl Policy {
+    /// Every CORS configuration once, and where it sits, for the lints: the
+    /// named policies, each bucket's inline configuration, and an inline
+    /// `default`. A policy a million buckets name is judged once.
+    pub(crate) fn configurations(&self) -> impl Iterator<Item = (Label<'_>, &BucketCors)> {
+        let policies = self
+            .configs
+            .iter()
+            .filter_map(|c| c.policy.as_deref().map(|name| (Label::Policy(name), &**c)));
+        let inline = self.buckets.iter().filter_map(|(name, i)| {
+            let cors = self.configs.get(i as usize)?;
+            cors.policy
+                .is_none()
+                .then_some((Label::Bucket(name), &**cors))
+        });
+        let default = self
+            .default
+            .and_then(|i| self.configs.get(i as usize))
+            .filter(|c| c.policy.is_none())
+            .map(|c| (Label::Default, &**c));
+        policies.chain(inline).chain(default)
+    }
+
+    /// The named policies no bucket and not `default` names.
+    pub(crate) fn unused_policies(&self) -> Vec<&str> {
+        let mut used = vec![false; self.configs.len()];
+        for (_, i) in self.buckets.iter() {
+            if let Some(u) = used.get_mut(i as usize) {
+                *u = true;
+            }
+        }
+        if let Some(u) = self.default.and_then(|i| used.get_mut(i as usize)) {
+            *u = true;
+        }
+        self.configs
+            .iter()
+            .zip(used)
+            .filter_map(|(c, used)| c.policy.as_deref().filter(|_| !used))
+            .collect()
+    }
+
     /// The warning lines a host logs at configure time: the first
     /// [`MAX_LOGGED_LINTS`] lints, then one line that counts the rest.
     pub fn lint_log_lines(&self) -> Vec<String> {
