@@ -277,12 +277,8 @@ fn render_action(out: &mut String, label: &str, action: &Action, response: &[(St
             );
         }
         Action::Reply(reply) => render_reply(out, label, reply),
-        Action::Forward(plan) if !plan.is_governed() => {
+        Action::Forward(plan) => {
             let ops = plan.header_ops(response.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
-            let _ = writeln!(
-                out,
-                "{label}: forwarded to the upstream; no rules govern the response, so upstream_cors \"strip\" removes the upstream's own CORS headers"
-            );
             let removes: Vec<&str> = ops
                 .iter()
                 .filter_map(|op| match op {
@@ -290,24 +286,21 @@ fn render_action(out: &mut String, label: &str, action: &Action, response: &[(St
                     HeaderOp::Set(..) => None,
                 })
                 .collect();
-            if !removes.is_empty() {
-                let _ = writeln!(out, "  removes: {}", removes.join(", "));
+            if !plan.is_governed() {
+                let _ = writeln!(
+                    out,
+                    "{label}: forwarded to the upstream; no rules govern the response, so upstream_cors \"strip\" removes the upstream's own CORS headers"
+                );
+                if !removes.is_empty() {
+                    let _ = writeln!(out, "  removes: {}", removes.join(", "));
+                }
+                return;
             }
-        }
-        Action::Forward(plan) => {
-            let ops = plan.header_ops(response.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
             let sets: Vec<_> = ops
                 .iter()
                 .filter_map(|op| match op {
                     HeaderOp::Set(n, v) => Some((*n, v.as_ref())),
                     HeaderOp::Remove(_) => None,
-                })
-                .collect();
-            let removes: Vec<&str> = ops
-                .iter()
-                .filter_map(|op| match op {
-                    HeaderOp::Remove(n) => Some(*n),
-                    HeaderOp::Set(..) => None,
                 })
                 .collect();
             if sets.is_empty() {
