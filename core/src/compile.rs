@@ -399,12 +399,13 @@ fn compile_rule(
         return None;
     }
     Some(Rule {
-        id: rule.id,
+        id: rule.id.map(String::into_boxed_str),
         origins: OriginMatcher::new(patterns),
         methods,
         headers: HeaderMatcher::new(&rule.allowed_header),
-        allow_methods: rule.allowed_method.join(", "),
-        expose_headers: (!rule.expose_header.is_empty()).then(|| rule.expose_header.join(", ")),
-        max_age: max_age.map(|a| a.to_string()),
+        allow_methods: rule.allowed_method.join(", ").into(),
+        expose_headers: (!rule.expose_header.is_empty())
+            .then(|| rule.expose_header.join(", ").into()),
+        max_age: max_age.map(|a| a.to_string().into()),
     })
 }

@@ -104,7 +104,7 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
             })();
             RuleCheck {
                 index,
-                id: rule.id.clone(),
+                id: rule.id.as_deref().map(str::to_owned),
                 verdict,
             }
         })

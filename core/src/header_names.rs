@@ -1,8 +1,8 @@
 //! Header names: RFC 9110 tokens, the `Access-Control-Request-Headers` list
 //! of a preflight, and the compiled `AllowedHeader` matcher of one rule.
 
+use crate::name_set::NameSet;
 use crate::wildcard::Wildcard;
-use foldhash::{HashSet, HashSetExt};
 
 /// At most this many names in ACRH (spec §5); more fails the preflight.
 pub(crate) const MAX_REQUEST_HEADERS: usize = 64;
@@ -83,15 +83,15 @@ fn trim_ows_end(s: &[u8]) -> &[u8] {
 #[derive(Debug)]
 pub(crate) struct HeaderMatcher {
     pub(crate) any: bool,
-    pub(crate) exact: HashSet<String>,
-    pub(crate) wildcards: Vec<Wildcard>,
+    pub(crate) exact: NameSet,
+    pub(crate) wildcards: Box<[Wildcard]>,
 }
 
 impl HeaderMatcher {
     /// `names` are validated tokens with at most one `*`.
     pub(crate) fn new(names: &[String]) -> Self {
         let mut any = false;
-        let mut exact = HashSet::new();
+        let mut exact = Vec::new();
         let mut wildcards = Vec::new();
         for name in names {
             let lower = name.to_ascii_lowercase();
@@ -100,13 +100,13 @@ impl HeaderMatcher {
             } else if let Some(w) = Wildcard::new(&lower) {
                 wildcards.push(w);
             } else {
-                exact.insert(lower);
+                exact.push(lower);
             }
         }
         Self {
             any,
-            exact,
-            wildcards,
+            exact: exact.into_iter().collect(),
+            wildcards: wildcards.into_boxed_slice(),
         }
     }
 

@@ -20,6 +20,7 @@ mod grant;
 mod header_names;
 mod lint;
 mod method;
+mod name_set;
 mod origin;
 mod outcome;
 mod request;

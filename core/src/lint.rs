@@ -333,15 +333,11 @@ fn headers_cover(earlier: &HeaderMatcher, later: &HeaderMatcher) -> bool {
 /// plain-http page on a host other than loopback can send, in a stable
 /// order: exact origins sorted, then patterns as written.
 fn plain_http_origins(origins: &OriginMatcher) -> Vec<String> {
-    let mut exact: Vec<&String> = origins
-        .exact
-        .iter()
-        .filter(|o| {
-            o.strip_prefix("http://")
-                .is_some_and(|rest| !is_loopback(host_of(rest)))
-        })
-        .collect();
-    exact.sort_unstable();
+    // A NameSet iterates in sorted order.
+    let exact = origins.exact.iter().filter(|o| {
+        o.strip_prefix("http://")
+            .is_some_and(|rest| !is_loopback(host_of(rest)))
+    });
     let patterns = origins.wildcards.iter().filter_map(|w| {
         let (prefix, suffix) = w.parts();
         let reaches = match prefix.split_once("://") {
@@ -357,7 +353,7 @@ fn plain_http_origins(origins: &OriginMatcher) -> Vec<String> {
         };
         reaches.then(|| format!("{prefix}*{suffix}"))
     });
-    exact.into_iter().cloned().chain(patterns).collect()
+    exact.map(str::to_owned).chain(patterns).collect()
 }
 
 /// The host of `host[:port]` (an IPv6 literal keeps its brackets).

@@ -3,9 +3,9 @@
 //! the compiled per-rule matcher (exact set + single-`*` wildcards).
 
 use crate::error::OriginError;
+use crate::name_set::NameSet;
 use crate::wildcard::Wildcard;
 use crate::PublicSuffix;
-use foldhash::{HashSet, HashSetExt};
 use std::borrow::Cow;
 
 /// Longest `Origin` a non-`*` pattern will look at (spec §5).
@@ -214,8 +214,8 @@ fn wildcard_reach(host: &[u8], star: usize, public_suffix: Option<PublicSuffix>)
 #[derive(Debug)]
 pub(crate) struct OriginMatcher {
     pub(crate) any: bool,
-    pub(crate) exact: HashSet<String>,
-    pub(crate) wildcards: Vec<Wildcard>,
+    pub(crate) exact: NameSet,
+    pub(crate) wildcards: Box<[Wildcard]>,
 }
 
 /// How a rule's `AllowedOrigin` matched.
@@ -230,21 +230,19 @@ pub(crate) enum OriginMatch {
 impl OriginMatcher {
     pub(crate) fn new(patterns: Vec<OriginPattern>) -> Self {
         let mut any = false;
-        let mut exact = HashSet::new();
+        let mut exact = Vec::new();
         let mut wildcards = Vec::new();
         for p in patterns {
             match p {
                 OriginPattern::Any => any = true,
-                OriginPattern::Exact(s) => {
-                    exact.insert(s);
-                }
+                OriginPattern::Exact(s) => exact.push(s),
                 OriginPattern::Wildcard(w) => wildcards.push(w),
             }
         }
         Self {
             any,
-            exact,
-            wildcards,
+            exact: exact.into_iter().collect(),
+            wildcards: wildcards.into_boxed_slice(),
         }
     }
 

@@ -8,16 +8,16 @@ use crate::origin::{OriginMatch, OriginMatcher};
 /// One compiled `CORSRule`, with its constant header values pre-rendered.
 #[derive(Debug)]
 pub(crate) struct Rule {
-    pub(crate) id: Option<String>,
+    pub(crate) id: Option<Box<str>>,
     pub(crate) origins: OriginMatcher,
     pub(crate) methods: MethodSet,
     pub(crate) headers: HeaderMatcher,
     /// `AllowedMethod` joined with `, `.
-    pub(crate) allow_methods: String,
+    pub(crate) allow_methods: Box<str>,
     /// `ExposeHeader` joined with `, `, if any.
-    pub(crate) expose_headers: Option<String>,
+    pub(crate) expose_headers: Option<Box<str>>,
     /// `MaxAgeSeconds` as text, if set.
-    pub(crate) max_age: Option<String>,
+    pub(crate) max_age: Option<Box<str>>,
 }
 
 /// The first condition of a rule a request fails (spec §3.4, §4.1).
