@@ -107,7 +107,8 @@ impl ObjStore {
         Self::start_with("127.0.0.1:0", false, true)
     }
 
-    fn start_with(
+    /// Starts on the given address, optionally answering CORS like MinIO's default handler.
+    pub fn start_with(
         addr: impl ToSocketAddrs,
         log_stderr: bool,
         reflect_cors: bool,

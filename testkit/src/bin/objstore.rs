@@ -1,16 +1,19 @@
-//! `objstore --listen 127.0.0.1:PORT`: the test object store as a process (for `make run`).
-//! Logs one line per request to stderr.
+//! `objstore --listen 127.0.0.1:PORT [--reflect-cors]`: the test object store as a process
+//! (for `make run`). Logs one line per request to stderr. `--reflect-cors` answers CORS like
+//! MinIO community's default handler (every Origin reflected with credentials), to see what
+//! `upstream_cors` keeps from a browser.
 
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: objstore --listen 127.0.0.1:PORT");
+    eprintln!("usage: objstore --listen 127.0.0.1:PORT [--reflect-cors]");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut listen = None;
+    let mut reflect_cors = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -22,6 +25,10 @@ fn main() -> ExitCode {
                 listen = Some(a["--listen=".len()..].to_string());
                 i += 1;
             }
+            "--reflect-cors" => {
+                reflect_cors = true;
+                i += 1;
+            }
             "-h" | "--help" => {
                 let _ = usage();
                 return ExitCode::SUCCESS;
@@ -30,7 +37,7 @@ fn main() -> ExitCode {
         }
     }
     let Some(listen) = listen else { return usage() };
-    match bucket_cors_testkit::ObjStore::start_on(listen.as_str(), true) {
+    match bucket_cors_testkit::ObjStore::start_with(listen.as_str(), true, reflect_cors) {
         Ok(store) => {
             eprintln!("objstore: listening on http://{}", store.addr());
             store.wait();
