@@ -92,7 +92,9 @@ run: envoy
 # Envoy 1.40's validate mode loads the wasm in V8 and calls on_configure (and
 # loads the module and compiles its configuration), so this also checks each
 # file's plugin configuration against the real filter. Run from the repository
-# root so the relative wasm and module filenames resolve.
+# root so the relative wasm and module filenames resolve. An ECDS file
+# (envoy/ecds/) is only checked for existence here; tests/examples.rs checks
+# its plugin configuration.
 validate: build build-module envoy
 	@test -n "$(ENVOY_CONFIGS)" || { echo "no Envoy configuration found under envoy/"; exit 1; }
 	@for f in $(ENVOY_CONFIGS); do \

@@ -2,7 +2,9 @@
 //! real configuration parser (`bucket_cors_core::Policy::from_json`) and against
 //! each other: the example plugin configurations, the plugin configuration
 //! inside `envoy/envoy.yaml` and `envoy/envoy-module.yaml` (the same one, for
-//! the Wasm filter and the dynamic module), the Istio `WasmPlugin`, and the
+//! the Wasm filter and the dynamic module) and in the extension-config file that
+//! `envoy/envoy-ecds.yaml` takes it from through ECDS (which `envoy --mode
+//! validate` only checks for existence), the Istio `WasmPlugin`, and the
 //! Docker Compose file that must run the very `envoy.yaml` that `make validate`
 //! checks.
 
@@ -18,10 +20,12 @@ use yaml_rust2::{Yaml, YamlLoader};
 /// Where `envoy/envoy.yaml` expects the wasm, relative to Envoy's working
 /// directory (the repository root for `make run` / `make validate`).
 const WASM_REL: &str = "target/wasm32-wasip1/release/bucket_cors.wasm";
-const WASM_FILTER: &str = "envoy.filters.http.wasm";
+const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 /// Where `envoy/envoy-module.yaml` expects the dynamic module (`make build-module`).
 const MODULE_REL: &str = "target/release/libbucket_cors_module.so";
-const MODULE_FILTER: &str = "envoy.filters.http.dynamic_modules";
+const MODULE_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter";
+const EXTENSION_CONFIG: &str = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig";
 const HCM: &str = "envoy.filters.network.http_connection_manager";
 
 fn repo() -> PathBuf {
@@ -103,9 +107,9 @@ fn envoy_configs() -> Vec<PathBuf> {
     out
 }
 
-/// One HTTP filter entry (`envoy.filters.http.wasm` or `.dynamic_modules`) of an Envoy bootstrap.
+/// One HTTP filter entry (Wasm or dynamic module) of an Envoy bootstrap.
 struct FilterEntry {
-    /// `typed_config`
+    /// `typed_config`: the entry's own, or the one its ECDS file gives it.
     typed: Yaml,
     /// Index among the HCM's http_filters, their count, and the last one's name.
     index: usize,
@@ -114,15 +118,77 @@ struct FilterEntry {
 }
 
 fn wasm_filters(label: &str, bootstrap: &Yaml) -> Vec<FilterEntry> {
-    filters_named(label, bootstrap, WASM_FILTER)
+    filters_of_type(label, bootstrap, WASM_TYPE)
 }
 
 fn module_filters(label: &str, bootstrap: &Yaml) -> Vec<FilterEntry> {
-    filters_named(label, bootstrap, MODULE_FILTER)
+    filters_of_type(label, bootstrap, MODULE_TYPE)
 }
 
-/// Every HTTP filter called `name` of the static listeners' connection managers.
-fn filters_named(label: &str, bootstrap: &Yaml, name: &str) -> Vec<FilterEntry> {
+/// The `typed_config` of an `http_filters` entry: its own, or, for an entry with
+/// `config_discovery`, the one in the extension-config file it watches (read from
+/// the repository root, as Envoy run from there reads it).
+fn typed_config(label: &str, entry: &Yaml) -> Yaml {
+    let discovery = &entry["config_discovery"];
+    if discovery.is_badvalue() {
+        return entry["typed_config"].clone();
+    }
+    let name = str_at(label, &entry["name"], "http_filters[].name");
+    let source = &discovery["config_source"];
+    assert_eq!(
+        source["resource_api_version"].as_str(),
+        Some("V3"),
+        "{label}"
+    );
+    let path = str_at(
+        label,
+        &source["path_config_source"]["path"],
+        "path_config_source.path",
+    );
+    let watched = str_at(
+        label,
+        &source["path_config_source"]["watched_directory"]["path"],
+        "watched_directory.path",
+    );
+    assert_eq!(
+        Path::new(path).parent(),
+        Some(Path::new(watched)),
+        "{label}: Envoy sees a replaced file only through the directory it watches"
+    );
+    let file_label = format!("{path} (ECDS file of {label})");
+    let file = yaml_doc(&file_label, &read(path));
+    str_at(&file_label, &file["version_info"], "version_info");
+    let resources = list(&file["resources"]);
+    assert_eq!(
+        resources.len(),
+        1,
+        "{file_label}: one extension configuration"
+    );
+    let resource = &resources[0];
+    assert_eq!(
+        resource["@type"].as_str(),
+        Some(EXTENSION_CONFIG),
+        "{file_label}"
+    );
+    assert_eq!(
+        resource["name"].as_str(),
+        Some(name),
+        "{file_label}: Envoy looks for the resource named like the http_filters entry"
+    );
+    let typed = resource["typed_config"].clone();
+    let type_url = str_at(&file_label, &typed["@type"], "typed_config.@type");
+    assert!(
+        list(&discovery["type_urls"])
+            .iter()
+            .any(|u| u.as_str() == Some(type_url)),
+        "{label}: type_urls does not admit the file's {type_url}"
+    );
+    typed
+}
+
+/// Every HTTP filter whose configuration has type `type_url` in the static listeners'
+/// connection managers, inline or through ECDS.
+fn filters_of_type(label: &str, bootstrap: &Yaml, type_url: &str) -> Vec<FilterEntry> {
     let mut out = Vec::new();
     for listener in list(&bootstrap["static_resources"]["listeners"]) {
         for chain in list(&listener["filter_chains"]) {
@@ -137,9 +203,10 @@ fn filters_named(label: &str, bootstrap: &Yaml, name: &str) -> Vec<FilterEntry> 
                     .unwrap_or_else(|| panic!("{label}: HCM without http_filters"))
                     .to_owned();
                 for (index, hf) in http_filters.iter().enumerate() {
-                    if hf["name"].as_str() == Some(name) {
+                    let typed = typed_config(label, hf);
+                    if typed["@type"].as_str() == Some(type_url) {
                         out.push(FilterEntry {
-                            typed: hf["typed_config"].clone(),
+                            typed,
                             index,
                             filter_count: http_filters.len(),
                             last_filter: last_filter.clone(),
@@ -331,6 +398,39 @@ fn envoy_module_yaml_runs_the_demo_configuration_through_the_module() {
     assert_eq!(filters.len(), 1, "{label}: expected one bucket-cors module");
     assert_eq!(
         module_plugin_json(label, &filters[0]),
+        envoy_yaml_plugin_json(),
+        "{label}: the plugin configuration differs from envoy/envoy.yaml's"
+    );
+}
+
+#[test]
+fn envoy_ecds_yaml_takes_the_demo_configuration_from_its_watched_file() {
+    let label = "envoy/envoy-ecds.yaml";
+    assert!(
+        envoy_configs().iter().any(|p| p.ends_with(label)),
+        "{label} must be among the validated configurations"
+    );
+    let doc = yaml_doc(label, &read(label));
+    assert!(
+        !doc["node"]["id"].is_badvalue() && !doc["node"]["cluster"].is_badvalue(),
+        "{label}: Envoy refuses an xDS subscription without a node id and cluster"
+    );
+    let http_filters: Vec<&Yaml> = list(&doc["static_resources"]["listeners"])
+        .iter()
+        .flat_map(|l| list(&l["filter_chains"]))
+        .flat_map(|c| list(&c["filters"]))
+        .flat_map(|f| list(&f["typed_config"]["http_filters"]))
+        .collect();
+    assert!(
+        http_filters
+            .iter()
+            .all(|f| f["typed_config"]["@type"].as_str() != Some(WASM_TYPE)),
+        "{label}: the wasm filter must come through ECDS, not inline"
+    );
+    let filters = wasm_filters(label, &doc);
+    assert_eq!(filters.len(), 1, "{label}: expected one bucket-cors filter");
+    assert_eq!(
+        plugin_json(label, &filters[0]),
         envoy_yaml_plugin_json(),
         "{label}: the plugin configuration differs from envoy/envoy.yaml's"
     );

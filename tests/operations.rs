@@ -12,6 +12,8 @@
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "operations/ecds.rs"]
+mod ecds;
 #[path = "operations/reload.rs"]
 mod reload;
 #[path = "operations/support.rs"]

@@ -9,13 +9,13 @@
 //! `http_filters` entry and any per-virtual-host configuration are written in one place.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::json::{obj, s, Json};
 
 mod filters;
-pub use filters::{CorsPolicy, HttpFilter, ModuleFilter, WasmFilter};
+pub use filters::{CorsPolicy, DiscoveredFilter, HttpFilter, ModuleFilter, WasmFilter};
 
 const HCM: &str =
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -137,53 +137,46 @@ impl Bootstrap {
 
     /// The bootstrap file (JSON).
     pub fn bootstrap(&self) -> String {
-        let admin = obj([("address", socket_address(self.admin_port))]);
         let clusters = Json::Arr(self.clusters.iter().map(Cluster::to_json).collect());
-        let Some(file) = &self.lds_file else {
-            return obj([
-                ("admin", admin),
-                (
-                    "static_resources",
-                    obj([
-                        ("listeners", Json::Arr(vec![self.listener()])),
-                        ("clusters", clusters),
-                    ]),
-                ),
-            ])
-            .pretty();
-        };
-        let dir = file.parent().map(|d| d.to_string_lossy().into_owned());
-        obj([
-            (
+        let mut boot = obj([]);
+        // Envoy refuses any xDS subscription, files included, without a node identity.
+        let discovered = self
+            .filters
+            .iter()
+            .any(|f| matches!(f, HttpFilter::Discovered(_)));
+        if self.lds_file.is_some() || discovered {
+            boot.set(
                 "node",
                 obj([
                     ("id", s("bucket-cors-test")),
                     ("cluster", s("bucket-cors-test")),
                 ]),
+            );
+        }
+        boot.set("admin", obj([("address", socket_address(self.admin_port))]));
+        match &self.lds_file {
+            None => boot.set(
+                "static_resources",
+                obj([
+                    ("listeners", Json::Arr(vec![self.listener()])),
+                    ("clusters", clusters),
+                ]),
             ),
-            ("admin", admin),
-            (
-                "dynamic_resources",
-                obj([(
-                    "lds_config",
-                    obj([
-                        ("resource_api_version", s("V3")),
-                        (
-                            "path_config_source",
-                            obj([
-                                ("path", s(file.to_string_lossy())),
-                                (
-                                    "watched_directory",
-                                    obj([("path", s(dir.unwrap_or_default()))]),
-                                ),
-                            ]),
-                        ),
-                    ]),
-                )]),
-            ),
-            ("static_resources", obj([("clusters", clusters)])),
-        ])
-        .pretty()
+            Some(file) => {
+                boot.set(
+                    "dynamic_resources",
+                    obj([(
+                        "lds_config",
+                        obj([
+                            ("resource_api_version", s("V3")),
+                            ("path_config_source", watched_file(file)),
+                        ]),
+                    )]),
+                );
+                boot.set("static_resources", obj([("clusters", clusters)]));
+            }
+        }
+        boot.pretty()
     }
 
     /// The LDS file (a discovery response holding the listener) under `version_info` `version`;
@@ -310,6 +303,18 @@ fn socket_address(port: u16) -> Json {
             ("port_value", Json::Num(u64::from(port))),
         ]),
     )
+}
+
+/// A `PathConfigSource`: `file`, re-read when a file is moved into its directory.
+pub(super) fn watched_file(file: &Path) -> Json {
+    let dir = file.parent().map(|d| d.to_string_lossy().into_owned());
+    obj([
+        ("path", s(file.to_string_lossy())),
+        (
+            "watched_directory",
+            obj([("path", s(dir.unwrap_or_default()))]),
+        ),
+    ])
 }
 
 /// `fields` as a typed message: `@type` first.
@@ -441,5 +446,67 @@ mod tests {
         assert!(lds.contains(&format!(
             "\"@type\": \"{LISTENER}\",\n      \"name\": \"main\""
         )));
+    }
+
+    #[test]
+    fn ecds_entry_subscribes_to_the_watched_file_for_the_filter_type() {
+        let up: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        let wasm = HttpFilter::bucket_cors("/x/bucket_cors.wasm", "{\"a\":1}");
+        let b = Bootstrap::to_upstream(8000, 8001, up).filter(HttpFilter::discovered(
+            "bucket-cors",
+            "/d/ecds/bucket-cors.json",
+            &wasm,
+        ));
+        let boot = b.bootstrap();
+        for want in [
+            "\"node\"",
+            "\"static_resources\"",
+            "\"name\": \"bucket-cors\",\n                      \"config_discovery\"",
+            "\"resource_api_version\": \"V3\"",
+            "\"path\": \"/d/ecds/bucket-cors.json\"",
+            "\"path\": \"/d/ecds\"",
+            &format!(
+                "\"type_urls\": [\n                          \"{}\"",
+                wasm.type_url()
+            ),
+        ] {
+            assert!(boot.contains(want), "{want} missing from\n{boot}");
+        }
+        assert!(
+            !boot.contains("bucket_cors.wasm"),
+            "the filter is not inline"
+        );
+        assert!(!boot.contains("dynamic_resources"));
+
+        let file = wasm.extension_config_file("bucket-cors", 3);
+        assert!(file.starts_with("{\n  \"version_info\": \"3\",\n  \"resources\": ["));
+        for want in [
+            "\"@type\": \"type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig\",\n      \"name\": \"bucket-cors\",\n      \"typed_config\"",
+            &format!("\"@type\": \"{}\"", wasm.type_url()),
+            "\"filename\": \"/x/bucket_cors.wasm\"",
+            "\"value\": \"{\\\"a\\\":1}\"",
+        ] {
+            assert!(file.contains(want), "{want} missing from\n{file}");
+        }
+        assert!(!file.contains("envoy.filters.http.wasm"), "{file}");
+    }
+
+    #[test]
+    fn ecds_entry_in_a_listener_from_lds_keeps_the_node() {
+        let module = HttpFilter::bucket_cors_module(None, "{}");
+        let b = Bootstrap::direct(1, 2, 200, "ok")
+            .filter(HttpFilter::discovered(
+                "bucket-cors",
+                "/d/e/f.json",
+                &module,
+            ))
+            .listener_from_file("/d/lds/lds.json");
+        assert_eq!(b.bootstrap().matches("\"node\"").count(), 1);
+        let lds = b.lds(1);
+        assert!(lds.contains(&format!("\"{}\"", module.type_url())), "{lds}");
+        assert!(lds.contains("\"config_discovery\""), "{lds}");
+        assert!(!Bootstrap::direct(1, 2, 200, "ok")
+            .bootstrap()
+            .contains("\"node\""));
     }
 }

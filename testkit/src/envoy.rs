@@ -1,7 +1,9 @@
 //! Starts a real Envoy with bucket-cors in front of one upstream address, on free loopback
 //! ports, with a bootstrap from [`crate::bootstrap`]. The listener is static, or (with
-//! [`EnvoyOptions::lds_from_file`]) read from a watched LDS file that
-//! [`Envoy::update_plugin_config`] replaces while Envoy runs.
+//! [`EnvoyOptions::lds_from_file`]) read from a watched LDS file; the filter's configuration is
+//! in the listener, or (with [`EnvoyOptions::ecds_from_file`]) read from a watched ECDS file.
+//! [`Envoy::update_plugin_config`] replaces the one that holds the plugin configuration while
+//! Envoy runs.
 //!
 //! The build under test is the harness parameter `BUCKET_CORS_BUILD`: `wasm` (the default, the
 //! proxy-wasm filter in V8) or `module` (the Envoy dynamic module). The binary, the wasm and the
@@ -151,6 +153,11 @@ pub struct EnvoyOptions {
     /// `watched_directory`. [`Envoy::update_plugin_config`] then swaps the plugin configuration
     /// while Envoy runs. Default false (static listener).
     pub lds_from_file: bool,
+    /// Take the filter's configuration from a watched ECDS file (Extension Config Discovery)
+    /// instead of the listener: `<dir>/ecds/bucket-cors.json`, an extension configuration named
+    /// [`ECDS_NAME`]. [`Envoy::update_plugin_config`] then replaces that file, and the listener
+    /// (static, or from its LDS file) is never touched. Default false.
+    pub ecds_from_file: bool,
     /// Envoy's `--concurrency` (worker threads). Default 1.
     pub concurrency: u32,
     /// Further command-line arguments, appended after the launcher's own (e.g.
@@ -172,6 +179,7 @@ impl Default for EnvoyOptions {
             generate_request_id: true,
             route_timeout: Duration::from_secs(10),
             lds_from_file: false,
+            ecds_from_file: false,
             concurrency: 1,
             extra_args: Vec::new(),
         }
@@ -249,27 +257,49 @@ pub struct Envoy {
     dir: PathBuf,
     started: Duration,
     build: Build,
-    /// Set in LDS-from-file mode: what it takes to write the listener again.
-    lds: Option<Lds>,
+    /// The listener's watched LDS file, in LDS-from-file mode.
+    lds_file: Option<PathBuf>,
+    /// Set when the plugin configuration is in a watched file: what it takes to write it again.
+    updates: Option<Updates>,
 }
 
-/// The listener of an LDS-from-file Envoy, to be rewritten with a new plugin configuration.
-struct Lds {
-    /// The bootstrap without its filter, which [`Envoy::update_plugin_config`] adds anew.
-    unfiltered: Bootstrap,
+/// The name of the extension configuration (and of its `http_filters` entry) that an
+/// ECDS-from-file Envoy subscribes to; its stats are under
+/// `extension_config_discovery.http_filter.<ECDS_NAME>.` ([`Envoy::ecds_stat`]).
+pub const ECDS_NAME: &str = "bucket-cors";
+
+/// How [`Envoy::update_plugin_config`] delivers a new plugin configuration.
+struct Updates {
+    via: Via,
     build: Build,
     wasm: PathBuf,
     /// The `version_info` of the last file written.
     version: AtomicU64,
 }
 
-impl Lds {
-    /// The LDS file of `version` with this plugin configuration.
-    fn file(&self, version: u64, plugin_config_json: &str) -> String {
-        self.unfiltered
-            .clone()
-            .filter(self.build.filter(&self.wasm, plugin_config_json))
-            .lds(version)
+enum Via {
+    /// The whole listener into its LDS file; the bootstrap without the filter, added anew.
+    Lds {
+        unfiltered: Bootstrap,
+        file: PathBuf,
+    },
+    /// The filter's extension configuration alone into its ECDS file.
+    Ecds { file: PathBuf },
+}
+
+impl Updates {
+    /// Writes the file of `version` with this plugin configuration and renames it into the
+    /// watched directory.
+    fn write(&self, version: u64, plugin_config_json: &str) -> io::Result<()> {
+        let filter = self.build.filter(&self.wasm, plugin_config_json);
+        match &self.via {
+            Via::Lds { unfiltered, file } => {
+                replace_atomically(file, &unfiltered.clone().filter(filter).lds(version))
+            }
+            Via::Ecds { file } => {
+                replace_atomically(file, &filter.extension_config_file(ECDS_NAME, version))
+            }
+        }
     }
 }
 
@@ -297,13 +327,15 @@ fn free_ports() -> io::Result<(u16, u16)> {
 }
 
 /// Writes `contents` next to `path` and renames it over `path` (one atomic replacement, the
-/// way a watched LDS file must be updated). The temporary file lives in the parent of the
-/// watched directory, so the watch sees only the rename.
+/// way a watched LDS or ECDS file must be updated). The temporary file lives in the parent of
+/// the watched directory, so the watch sees only the rename.
 fn replace_atomically(path: &Path, contents: &str) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .and_then(Path::parent)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "LDS file has no parent dir"))?;
+    let dir = path.parent().and_then(Path::parent).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "watched file has no parent dir",
+        )
+    })?;
     let tmp = dir.join(format!(
         "{}.tmp-{}",
         path.file_name()
@@ -373,24 +405,41 @@ impl Envoy {
             .route_timeout(opts.route_timeout);
         unfiltered.preserve_external_request_id = opts.preserve_external_request_id;
         unfiltered.generate_request_id = opts.generate_request_id;
-        let lds = if opts.lds_from_file {
-            let file = dir.join("lds").join("lds.json");
+        let lds_file = opts.lds_from_file.then(|| dir.join("lds").join("lds.json"));
+        if let Some(file) = &lds_file {
             fs::create_dir_all(dir.join("lds")).map_err(io)?;
-            unfiltered = unfiltered.listener_from_file(&file);
-            let lds = Lds {
-                unfiltered: unfiltered.clone(),
-                build: opts.build,
-                wasm: wasm.clone(),
-                version: AtomicU64::new(1),
-            };
-            replace_atomically(&file, &lds.file(1, plugin_config_json)).map_err(io)?;
-            Some(lds)
+            unfiltered = unfiltered.listener_from_file(file);
+        }
+        let filter = opts.build.filter(&wasm, plugin_config_json);
+        let (listener_filter, via) = if opts.ecds_from_file {
+            let file = dir.join("ecds").join(format!("{ECDS_NAME}.json"));
+            fs::create_dir_all(dir.join("ecds")).map_err(io)?;
+            (
+                HttpFilter::discovered(ECDS_NAME, &file, &filter),
+                Some(Via::Ecds { file }),
+            )
         } else {
-            None
+            let via = lds_file.clone().map(|file| Via::Lds {
+                unfiltered: unfiltered.clone(),
+                file,
+            });
+            (filter, via)
         };
-        let bootstrap = unfiltered
-            .filter(opts.build.filter(&wasm, plugin_config_json))
-            .bootstrap();
+        let updates = via.map(|via| Updates {
+            via,
+            build: opts.build,
+            wasm: wasm.clone(),
+            version: AtomicU64::new(1),
+        });
+        if let Some(u) = &updates {
+            u.write(1, plugin_config_json).map_err(io)?;
+        }
+        let bootstrap = unfiltered.filter(listener_filter);
+        if let Some(file) = lds_file.as_ref().filter(|_| opts.ecds_from_file) {
+            // The listener holds the ECDS entry: written once, never updated.
+            replace_atomically(file, &bootstrap.lds(1)).map_err(io)?;
+        }
+        let bootstrap = bootstrap.bootstrap();
         let boot = dir.join("bootstrap.json");
         fs::write(&boot, &bootstrap).map_err(io)?;
         let out = fs::File::create(dir.join("stdout.log")).map_err(io)?;
@@ -425,7 +474,8 @@ impl Envoy {
             dir,
             started: Duration::ZERO,
             build: opts.build,
-            lds,
+            lds_file,
+            updates,
         };
         let deadline = t0 + opts.ready_timeout;
         loop {
@@ -564,30 +614,49 @@ impl Envoy {
 
     /// Whether this Envoy takes its listener from a watched file ([`EnvoyOptions::lds_from_file`]).
     pub fn is_lds_from_file(&self) -> bool {
-        self.lds.is_some()
+        self.lds_file.is_some()
     }
 
     /// The watched LDS file (LDS-from-file mode only).
     pub fn lds_path(&self) -> Option<PathBuf> {
-        self.lds
-            .as_ref()
-            .map(|_| self.dir.join("lds").join("lds.json"))
+        self.lds_file.clone()
     }
 
-    /// LDS-from-file mode: writes the listener again with a new plugin configuration (JSON
-    /// text), under the next `version_info`, and renames it over the watched file. Returns that
-    /// version. It does not wait: Envoy applies (or rejects) it asynchronously; watch
-    /// `listener_manager.lds.update_success` / `update_rejected` in [`Envoy::stats`].
+    /// Whether this Envoy takes the filter's configuration from a watched ECDS file
+    /// ([`EnvoyOptions::ecds_from_file`]).
+    pub fn is_ecds_from_file(&self) -> bool {
+        self.ecds_path().is_some()
+    }
+
+    /// The watched ECDS file (ECDS-from-file mode only).
+    pub fn ecds_path(&self) -> Option<PathBuf> {
+        match self.updates.as_ref().map(|u| &u.via) {
+            Some(Via::Ecds { file }) => Some(file.clone()),
+            _ => None,
+        }
+    }
+
+    /// The `/stats` name of the ECDS subscription stat `name` of the filter's extension
+    /// configuration: `update_success` and `update_rejected` (every file read is one or the
+    /// other), `config_fail` (refused by the filter), `version_text` (the version that serves).
+    pub fn ecds_stat(name: &str) -> String {
+        format!("extension_config_discovery.http_filter.{ECDS_NAME}.{name}")
+    }
+
+    /// Writes the plugin configuration (JSON text) anew under the next `version_info` and
+    /// renames it over the watched file: the ECDS file in ECDS-from-file mode, else the
+    /// listener's LDS file. Returns that version. It does not wait: Envoy applies (or refuses)
+    /// it asynchronously; watch [`Envoy::ecds_stat`] `update_success` / `update_rejected`, or
+    /// `listener_manager.lds.update_success` / `update_rejected`, in [`Envoy::stats`].
     pub fn update_plugin_config(&self, plugin_config_json: &str) -> io::Result<u64> {
-        let lds = self.lds.as_ref().ok_or_else(|| {
+        let updates = self.updates.as_ref().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::Unsupported,
-                "this Envoy has a static listener (set EnvoyOptions::lds_from_file)",
+                "the plugin configuration is in a static listener (set EnvoyOptions::lds_from_file or ecds_from_file)",
             )
         })?;
-        let version = lds.version.fetch_add(1, Ordering::SeqCst) + 1;
-        let file = self.dir.join("lds").join("lds.json");
-        replace_atomically(&file, &lds.file(version, plugin_config_json))?;
+        let version = updates.version.fetch_add(1, Ordering::SeqCst) + 1;
+        updates.write(version, plugin_config_json)?;
         Ok(version)
     }
 

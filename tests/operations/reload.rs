@@ -14,43 +14,43 @@ use crate::support::*;
 use bucket_cors_testkit::spec::names::*;
 use bucket_cors_testkit::spec::{counters, PREFLIGHT_VARY};
 
-const OLD_ORIGIN: &str = "https://old.example";
-const NEW_ORIGIN: &str = "https://new.example";
-const FINAL_ORIGIN: &str = "https://final.example";
+pub(crate) const OLD_ORIGIN: &str = "https://old.example";
+pub(crate) const NEW_ORIGIN: &str = "https://new.example";
+pub(crate) const FINAL_ORIGIN: &str = "https://final.example";
 
 /// Version 1: only the old origin, methods GET and PUT, `x-old` exposed.
-const CONFIG_OLD: &str = r#"{"buckets": {"photos": {"CORSRule": [
+pub(crate) const CONFIG_OLD: &str = r#"{"buckets": {"photos": {"CORSRule": [
   {"ID": "old", "AllowedOrigin": ["https://old.example"], "AllowedMethod": ["GET", "PUT"], "AllowedHeader": ["content-type"], "ExposeHeader": ["x-old"], "MaxAgeSeconds": 100}
 ]}}}"#;
 
 /// Version 2: only the new origin, methods GET, PUT, DELETE, `x-new` exposed.
-const CONFIG_NEW: &str = r#"{"buckets": {"photos": {"CORSRule": [
+pub(crate) const CONFIG_NEW: &str = r#"{"buckets": {"photos": {"CORSRule": [
   {"ID": "new", "AllowedOrigin": ["https://new.example"], "AllowedMethod": ["GET", "PUT", "DELETE"], "ExposeHeader": ["x-new"], "MaxAgeSeconds": 200}
 ]}}}"#;
 
 /// Version 3, invalid: the new configuration plus a rule whose origin matches every host.
 /// Were it applied, `https://evil.example` would be allowed.
-const CONFIG_INVALID: &str = r#"{"buckets": {"photos": {"CORSRule": [
+pub(crate) const CONFIG_INVALID: &str = r#"{"buckets": {"photos": {"CORSRule": [
   {"ID": "new", "AllowedOrigin": ["https://new.example"], "AllowedMethod": ["GET", "PUT", "DELETE"], "ExposeHeader": ["x-new"], "MaxAgeSeconds": 200},
   {"ID": "everyone", "AllowedOrigin": ["https://*"], "AllowedMethod": ["GET"]}
 ]}}}"#;
 
 /// Version 4, after the load: the watch still works after a refused file.
-const CONFIG_FINAL: &str = r#"{"buckets": {"photos": {"CORSRule": [
+pub(crate) const CONFIG_FINAL: &str = r#"{"buckets": {"photos": {"CORSRule": [
   {"AllowedOrigin": ["https://final.example"], "AllowedMethod": ["GET"]}
 ]}}}"#;
 
 /// Which configuration an answer shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Epoch {
+pub(crate) enum Epoch {
     Old,
     New,
 }
 
 /// The five requests of the load, in turn (see [`load_request`]).
-const KINDS: usize = 5;
+pub(crate) const KINDS: usize = 5;
 
-fn load_request(kind: usize) -> RawRequest {
+pub(crate) fn load_request(kind: usize) -> RawRequest {
     match kind {
         0 => preflight("/photos/k", OLD_ORIGIN, "PUT")
             .header("Access-Control-Request-Headers", "content-type"),
@@ -63,7 +63,7 @@ fn load_request(kind: usize) -> RawRequest {
 }
 
 /// The counter an answer moved.
-fn counter_of(kind: usize, epoch: Epoch) -> Counter {
+pub(crate) fn counter_of(kind: usize, epoch: Epoch) -> Counter {
     use bucket_cors_testkit::spec::counters::*;
     match (kind, epoch) {
         (0, Epoch::Old) | (1, Epoch::New) => PREFLIGHT_ALLOWED,
@@ -74,7 +74,7 @@ fn counter_of(kind: usize, epoch: Epoch) -> Counter {
     }
 }
 
-const BODY: &str = "photos object";
+pub(crate) const BODY: &str = "photos object";
 
 fn allowed_old() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -141,7 +141,7 @@ fn problems_under(kind: usize, epoch: Epoch, resp: &Response) -> Vec<String> {
 
 /// Which configuration the answer shows; `None` when it is neither one's answer. Kind 4 is
 /// the same under both: it counts as the `hint` (the epoch the connection last showed).
-fn classify(kind: usize, resp: &Response, hint: Epoch) -> Result<Epoch, String> {
+pub(crate) fn classify(kind: usize, resp: &Response, hint: Epoch) -> Result<Epoch, String> {
     if kind == 4 {
         let p = problems_under(kind, hint, resp);
         return if p.is_empty() {
@@ -200,7 +200,7 @@ const PER_CONNECTION: usize = 40;
 const MAX_PER_THREAD: u64 = 2500;
 /// Pause between two requests of one thread: a few hundred requests a second in all, enough
 /// to hit the switch, without starving the other tests on a small machine.
-const PACE: Duration = Duration::from_millis(8);
+pub(crate) const PACE: Duration = Duration::from_millis(8);
 
 fn record(
     load: &Load,
@@ -330,7 +330,7 @@ fn plugin_config_of(listener: &serde_json::Value) -> Option<&str> {
 }
 
 /// Polls a fresh preflight until `origin` is allowed (bounded); returns how long it took.
-fn wait_until_allowed(envoy: &Envoy, origin: &str, timeout: Duration) -> Duration {
+pub(crate) fn wait_until_allowed(envoy: &Envoy, origin: &str, timeout: Duration) -> Duration {
     let t0 = Instant::now();
     loop {
         let r = send(envoy.addr(), &preflight("/photos/probe", origin, "GET"));

@@ -1,10 +1,9 @@
-//! The HTTP filters a bootstrap can put before the router. A new kind of filter (an ECDS
-//! `config_discovery` entry, say) is one more variant here: its `http_filters`
-//! entry and its per-virtual-host configuration, if any.
+//! The HTTP filters a bootstrap can put before the router. A new kind of filter is one more
+//! variant here: its `http_filters` entry and its per-virtual-host configuration, if any.
 
 use std::path::PathBuf;
 
-use super::{extension, nest, typed};
+use super::{extension, nest, typed, watched_file};
 use crate::json::{obj, s, Json};
 
 const WASM: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
@@ -13,6 +12,8 @@ const DYNAMIC_MODULE: &str =
 const STRING_VALUE: &str = "type.googleapis.com/google.protobuf.StringValue";
 const CORS: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors";
 const CORS_POLICY: &str = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
+const TYPED_EXTENSION_CONFIG: &str =
+    "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig";
 
 /// One HTTP filter of the listener's chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,22 @@ pub enum HttpFilter {
     DynamicModule(ModuleFilter),
     /// Envoy's own CORS filter, with `policy` on the virtual host.
     NativeCors(CorsPolicy),
+    /// A filter whose configuration Envoy takes from a watched ECDS file (Extension Config
+    /// Discovery): the rules change without touching the listener, so nothing drains.
+    Discovered(DiscoveredFilter),
+}
+
+/// An `http_filters` entry with `config_discovery` instead of `typed_config`. Envoy subscribes
+/// to the extension configuration called `name` (the entry's name is the resource name) in
+/// `file`, a discovery response that [`HttpFilter::extension_config_file`] writes; replace it
+/// by a rename into its directory, which Envoy watches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscoveredFilter {
+    pub name: String,
+    pub file: PathBuf,
+    /// The one configuration type Envoy accepts from the file (`type_urls`): another type is
+    /// refused rather than turning this filter into a different one.
+    pub type_url: &'static str,
 }
 
 /// A proxy-wasm filter from a local `.wasm` file; `name` is also its `root_id` and `vm_id`.
@@ -70,6 +87,39 @@ impl HttpFilter {
         })
     }
 
+    /// An entry that takes `filter`'s kind of configuration, named `name`, from the ECDS
+    /// `file` (see [`DiscoveredFilter`]).
+    pub fn discovered(name: &str, file: impl Into<PathBuf>, filter: &HttpFilter) -> HttpFilter {
+        HttpFilter::Discovered(DiscoveredFilter {
+            name: name.into(),
+            file: file.into(),
+            type_url: filter.type_url(),
+        })
+    }
+
+    /// The type URL of the filter's `typed_config`.
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            HttpFilter::Wasm(_) => WASM,
+            HttpFilter::DynamicModule(_) => DYNAMIC_MODULE,
+            HttpFilter::NativeCors(_) => CORS,
+            HttpFilter::Discovered(d) => d.type_url,
+        }
+    }
+
+    /// The ECDS file that gives this filter's configuration to the [`HttpFilter::Discovered`]
+    /// entry called `name`: a discovery response under `version_info` `version` holding one
+    /// `TypedExtensionConfig`.
+    pub fn extension_config_file(&self, name: &str, version: u64) -> String {
+        let mut resource = typed(TYPED_EXTENSION_CONFIG, self.entry());
+        resource.set("name", s(name));
+        obj([
+            ("version_info", s(version.to_string())),
+            ("resources", Json::Arr(vec![resource])),
+        ])
+        .pretty()
+    }
+
     /// The `http_filters` entry.
     pub(super) fn entry(&self) -> Json {
         match self {
@@ -112,13 +162,29 @@ impl HttpFilter {
                 extension("envoy.filters.http.dynamic_modules", DYNAMIC_MODULE, config)
             }
             HttpFilter::NativeCors(_) => extension("envoy.filters.http.cors", CORS, obj([])),
+            HttpFilter::Discovered(d) => {
+                let source = obj([
+                    ("resource_api_version", s("V3")),
+                    ("path_config_source", watched_file(&d.file)),
+                ]);
+                obj([
+                    ("name", s(&d.name)),
+                    (
+                        "config_discovery",
+                        obj([
+                            ("config_source", source),
+                            ("type_urls", Json::Arr(vec![s(d.type_url)])),
+                        ]),
+                    ),
+                ])
+            }
         }
     }
 
     /// The filter's `typed_per_filter_config` entry on the virtual host, if it has one.
     pub(super) fn virtual_host_config(&self) -> Option<(String, Json)> {
         match self {
-            HttpFilter::Wasm(_) | HttpFilter::DynamicModule(_) => None,
+            HttpFilter::Wasm(_) | HttpFilter::DynamicModule(_) | HttpFilter::Discovered(_) => None,
             HttpFilter::NativeCors(p) => Some(("envoy.filters.http.cors".into(), p.to_json())),
         }
     }
