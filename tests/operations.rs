@@ -5,7 +5,9 @@
 //! - metrics: the filter's counters in Envoy's admin `/stats` after a known set of requests;
 //! - report-only mode (a bucket's `"Mode": "report"`): decide, count and log, change nothing;
 //! - live reload: the listener comes from a watched LDS file, the plugin configuration changes
-//!   while requests run, and an invalid one is refused while the previous one keeps serving.
+//!   while requests run, and an invalid one is refused while the previous one keeps serving;
+//! - the same switch through ECDS (a watched extension-config file), beside LDS, counting the
+//!   connections each closes.
 //!
 //! Missing Envoy, wasm or module is a failure ("run `make test`"), never a skip.
 
