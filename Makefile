@@ -27,8 +27,9 @@ WASM_TARGET   := wasm32-wasip1
 # Relative, as envoy/envoy.yaml names it: Envoy runs from the repository root.
 WASM          := target/$(WASM_TARGET)/release/bucket_cors.wasm
 
-# Every Envoy configuration in the repository (the compose file is not one).
-ENVOY_CONFIGS := $(filter-out %docker-compose.yaml %docker-compose.yml,$(wildcard envoy/*.yaml envoy/*.yml))
+# Every Envoy configuration in the repository (the compose files, docker-compose.yaml
+# and its overrides docker-compose.*.yaml, are not; tests/examples.rs skips them alike).
+ENVOY_CONFIGS := $(filter-out envoy/docker-compose.%,$(wildcard envoy/*.yaml envoy/*.yml))
 
 .PHONY: build wasm-target envoy run validate test lint fmt-check clippy clean distclean
 .PHONY: browser-deps
