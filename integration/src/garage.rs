@@ -112,7 +112,7 @@ impl Garage {
             .arg("-c")
             .arg(dir.join("garage.toml"))
             .arg("server")
-            .env("RUST_LOG", "garage=info,garage_api_common=debug")
+            .env("RUST_LOG", "garage=info,garage_api_common=info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone the log"))
             .stderr(log)
@@ -212,15 +212,17 @@ impl Garage {
             .unwrap_or_default()
     }
 
-    /// The number of requests with `method` Garage's S3 API logged so far (its
-    /// `garage_api_common` debug log has one line per request).
-    pub fn logged_requests(&self, method: &str) -> usize {
-        let needle = format!(" {method} ");
+    /// The requests with `method` that reached Garage's S3 API so far: its API server logs one
+    /// line per request (`garage_api_common::generic_server: <peer> ... <METHOD> <path>`).
+    pub fn logged_requests(&self, method: &str) -> Vec<String> {
+        let needle = format!(" {method} /");
         self.log()
             .lines()
-            .filter(|l| l.contains("Request:") || l.contains("request"))
-            .filter(|l| l.contains(&needle))
-            .count()
+            .filter(|l| l.contains("generic_server") && l.contains(&needle))
+            // An error adds a second line, "... in response to <peer> ... <METHOD> <path>".
+            .filter(|l| !l.contains("in response to"))
+            .map(str::to_string)
+            .collect()
     }
 }
 

@@ -370,6 +370,22 @@ fn aws_sdk_in_chromium_through_envoy_and_bucket_cors_to_garage() {
         );
     }
 
+    // The store's own log: no preflight ever reached it (the filter answers them all).
+    let options = garage.logged_requests("OPTIONS");
+    let _ = writeln!(
+        report,
+        "  Garage's log: {} requests in all, {} OPTIONS",
+        garage.logged_requests("GET").len()
+            + garage.logged_requests("PUT").len()
+            + garage.logged_requests("POST").len()
+            + garage.logged_requests("HEAD").len()
+            + garage.logged_requests("DELETE").len(),
+        options.len()
+    );
+    if !options.is_empty() {
+        failures.push(format!("preflights reached the store: {options:?}"));
+    }
+
     let crashes = envoy.crash_lines();
     if !crashes.is_empty() {
         failures.push(format!("the plugin crashed: {crashes:?}"));
