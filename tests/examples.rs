@@ -4,9 +4,9 @@
 //! inside `envoy/envoy.yaml` and `envoy/envoy-module.yaml` (the same one, for
 //! the Wasm filter and the dynamic module) and in the extension-config file that
 //! `envoy/envoy-ecds.yaml` takes it from through ECDS (which `envoy --mode
-//! validate` only checks for existence), the Istio `WasmPlugin`, and the
-//! Docker Compose file that must run the very `envoy.yaml` that `make validate`
-//! checks.
+//! validate` only checks for existence), the Istio `WasmPlugin`, the Envoy
+//! Gateway `EnvoyExtensionPolicy`, and the Docker Compose file that must run the
+//! very `envoy.yaml` that `make validate` checks.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -297,6 +297,13 @@ fn envoy_yaml_plugin_json() -> String {
     plugin_json(label, &filters[0])
 }
 
+fn envoy_gateway_wasm(doc: &Yaml) -> &Yaml {
+    let label = "examples/envoy-gateway/envoyextensionpolicy.yaml";
+    let wasm = list(&doc["spec"]["wasm"]);
+    assert_eq!(wasm.len(), 1, "{label}: expected one Wasm extension");
+    &wasm[0]
+}
+
 fn istio_plugin_config() -> Value {
     let label = "examples/istio/wasmplugin.yaml";
     let doc = yaml_doc(label, &read(label));
@@ -483,6 +490,61 @@ fn istio_wasmplugin_is_well_formed_and_its_plugin_config_is_accepted() {
     assert!(
         plugin["default"].is_object(),
         "{label}: expected a default configuration"
+    );
+}
+
+#[test]
+fn envoy_gateway_extension_policy_is_well_formed_and_carries_the_istio_plugin_configuration() {
+    let label = "examples/envoy-gateway/envoyextensionpolicy.yaml";
+    let doc = yaml_doc(label, &read(label));
+    assert_eq!(
+        doc["apiVersion"].as_str(),
+        Some("gateway.envoyproxy.io/v1alpha1")
+    );
+    assert_eq!(doc["kind"].as_str(), Some("EnvoyExtensionPolicy"));
+    assert!(!str_at(label, &doc["metadata"]["name"], "metadata.name").is_empty());
+    let targets = list(&doc["spec"]["targetRefs"]);
+    assert!(
+        !targets.is_empty(),
+        "{label}: spec.targetRefs attaches to nothing"
+    );
+    for t in targets {
+        assert_eq!(t["group"].as_str(), Some("gateway.networking.k8s.io"));
+        let kind = str_at(label, &t["kind"], "targetRefs[].kind");
+        assert!(
+            ["Gateway", "HTTPRoute"].contains(&kind),
+            "{label}: a Wasm extension attaches to a Gateway or an HTTPRoute, not {kind}"
+        );
+        assert!(!str_at(label, &t["name"], "targetRefs[].name").is_empty());
+    }
+    let wasm = envoy_gateway_wasm(&doc);
+    assert_eq!(
+        wasm["rootID"].as_str(),
+        Some("bucket-cors"),
+        "{label}: rootID must be the filter's root context"
+    );
+    let code = &wasm["code"];
+    let kind = str_at(label, &code["type"], "code.type");
+    let url = match kind {
+        "Image" => str_at(label, &code["image"]["url"], "code.image.url"),
+        "HTTP" => str_at(label, &code["http"]["url"], "code.http.url"),
+        other => panic!("{label}: code.type {other} is neither Image nor HTTP"),
+    };
+    assert!(!url.is_empty(), "{label}: the Wasm code has no URL");
+    assert_eq!(
+        wasm["failOpen"].as_bool(),
+        Some(false),
+        "{label}: an invalid config must fail closed"
+    );
+    let config = to_json(label, &wasm["config"]);
+    accept(
+        &format!("{label} spec.wasm[0].config"),
+        &serde_json::to_vec(&config).unwrap(),
+    );
+    assert_eq!(
+        config,
+        istio_plugin_config(),
+        "{label}: the plugin configuration must be the Istio example's pluginConfig"
     );
 }
 
