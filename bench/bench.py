@@ -1152,7 +1152,7 @@ def markdown(r):
         for k in ("wasm_opt-O3", "wasm_opt-Oz"):
             if isinstance(z.get(k), dict) and "bytes" in z[k]:
                 L.append(f"| wasm-opt {k.split('_opt')[1]} --strip-debug --strip-producers | {z[k]['bytes']:,} | {z[k]['bytes'] / 1024:.0f} |")
-        L.append(f"| bench_noop.wasm (same SDK, same profile) | {z['noop']['bytes']:,} | {z['noop']['bytes'] / 1024:.0f} |")
+        L.append(f"| bench_noop.wasm (the SDK no-op, same profile) | {z['noop']['bytes']:,} | {z['noop']['bytes'] / 1024:.0f} |")
         bd = z["bucket_cors"].get("breakdown")
         if bd:
             L += ["", "Code bytes by crate (function bodies, from the name section): " + ", ".join(

@@ -7,11 +7,13 @@ Each Envoy (--concurrency 1, behind a cluster route to a backend Envoy that answ
 200) runs under `valgrind --tool=callgrind`. Per scenario: warm-up requests, then
 `callgrind_control --zero`, then --requests requests on one keep-alive connection,
 then `callgrind_control --dump`; the dump's total instruction count divided by the
-request count is the figure. The dump covers every Envoy thread, so the main thread's
-idle timers are in it too (measured with --idle: a few thousand instructions per
-second, under 0.1 % of a request here).
+request count is the figure. The dump covers every Envoy thread, so Envoy's idle
+timers are in it too: --idle 5 measured ~150,000 instructions per idle second
+without a filter, ~1,000 per request at the ~8 ms a request takes under callgrind,
+so columns whose runs differ in wall time by a few seconds differ by a few hundred
+instructions per request from that alone. Repeated runs agree within ~0.1 %.
 
-Usage: python3 bench/callgrind.py [--kinds none,noop,bucket-cors] [--requests 400]
+Usage: python3 bench/callgrind.py [--kinds none,noop,noop-abi,native,bucket-cors] [--requests 1000]
          [--scenarios allowed_get,allowed_preflight,no_origin] [--wasm FILE] [--module SO]
 Needs valgrind; builds bench/noop and testkit's bootstrap like bench.py.
 """
@@ -63,9 +65,14 @@ def drive(port, scenario, n):
 
 def measure(run, spec, scenarios, n, warm, idle, out_dir):
     """`spec` is a kind of bench.py (none, noop, probe:<mode>, native, bucket-cors, module),
-    or NAME=FILE.wasm: bucket-cors built from FILE (to compare builds side by side)."""
+    KIND@N (bucket-cors or module with the scale phase's N-bucket configuration), or
+    NAME=FILE.wasm: bucket-cors built from FILE (to compare builds side by side)."""
     kind, wasms = spec, run.base_wasms
-    if "=" in spec:
+    if "@" in spec:
+        # bucket-cors@N: the scale phase's configuration with N buckets.
+        kind, n = spec.split("@", 1)
+        wasms = dict(run.base_wasms, plugin_config=json.dumps(bench.plugin_config(int(n), 10)))
+    elif "=" in spec:
         kind, path = spec.split("=", 1)
         wasms = dict(run.base_wasms, **{"bucket-cors": Path(path).resolve()})
         spec, kind = kind, "bucket-cors"
@@ -108,37 +115,89 @@ def main():
     ap.add_argument("--envoy", default=str(bench.ROOT / ".venv/bin/envoy"))
     ap.add_argument("--wasm", default=str(bench.ROOT / "target/wasm32-wasip1/release/bucket_cors.wasm"))
     ap.add_argument("--module", default=None, help="libbucket_cors_module.so: adds the module kind")
-    ap.add_argument("--noop-wasm", default=None, help="a prebuilt bench_noop.wasm (else built)")
     ap.add_argument("--kinds", default="none,noop,bucket-cors",
-                    help="comma-separated: none, noop, probe:<mode>, native, bucket-cors, "
-                         "module, or NAME=FILE.wasm (bucket-cors built from FILE)")
+                    help="comma-separated: none, noop, noop-abi (bench/noop-abi: no SDK, "
+                         "bucket-cors's exports), probe:<mode>, native, bucket-cors, module, "
+                         "KIND@N (N buckets, as the scale phase), "
+                         "or NAME=FILE.wasm (bucket-cors built from FILE)")
     ap.add_argument("--scenarios", default="allowed_get,allowed_preflight,no_origin")
-    ap.add_argument("--requests", type=int, default=400)
-    ap.add_argument("--warm", type=int, default=100)
+    ap.add_argument("--requests", type=int, default=1000)
+    ap.add_argument("--warm", type=int, default=200)
     ap.add_argument("--idle", type=float, default=0, help="also count N idle seconds")
     ap.add_argument("--envoy-core", type=int, default=1)
     ap.add_argument("--load-core", type=int, default=0)
     ap.add_argument("--out", default=None, help="also write the results as JSON here")
+    ap.add_argument("--markdown", default=None, metavar="BLOCK",
+                    help="write the table into BENCHMARKS.md's callgrind:BLOCK block")
+    ap.add_argument("--command", default=None, help="the command to quote in the table")
     a = ap.parse_args()
     run = bench.prepare_minimal(a)
+    kinds = a.kinds.split(",")
+    if "noop-abi" in kinds:
+        # The no-op with bucket-cors's export set and no SDK (bench/noop-abi).
+        subprocess.run(["cargo", "build", "--quiet", "--manifest-path",
+                        str(bench.ROOT / "bench/noop-abi/Cargo.toml"), "--target", "wasm32-wasip1",
+                        "--release", "--target-dir", str(bench.ROOT / "target/bench")],
+                       check=True, timeout=900)
+        abi = bench.ROOT / "target/bench/wasm32-wasip1/release/bench_noop_abi.wasm"
+        kinds = [f"noop-abi={abi}" if k == "noop-abi" else k for k in kinds]
     out_dir = bench.RUN / "callgrind"
     out_dir.mkdir(parents=True, exist_ok=True)
     results = {"wasm": str(run.wasm), "requests": a.requests, "kinds": {}}
     try:
         bench.start_backend(run)
-        for kind in a.kinds.split(","):
+        for kind in kinds:
             results["kinds"][kind.split("=")[0]] = measure(run, kind, a.scenarios.split(","), a.requests,
                                              a.warm, a.idle, out_dir)
     finally:
         bench.kill_all()
+    results["command"] = a.command or " ".join(["python3 bench/callgrind.py"] + sys.argv[1:])
+    results["date_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results["commit"] = git_describe()
+    results["scenarios"] = a.scenarios.split(",")
+    md = markdown(results)
     print()
-    scen = a.scenarios.split(",")
-    print("| scenario | " + " | ".join(results["kinds"]) + " |")
-    print("|---|" + "---:|" * len(results["kinds"]))
-    for s in scen:
-        print(f"| {s} | " + " | ".join(f"{d[s]['per_request']:,}" for d in results["kinds"].values()) + " |")
+    print(md)
     if a.out:
         Path(a.out).write_text(json.dumps(results, indent=1) + "\n")
+    if a.markdown:
+        update_block(a.markdown, md)
+
+
+def git_describe():
+    r = subprocess.run(["git", "-C", str(bench.ROOT), "describe", "--always", "--dirty",
+                        "--exclude", "*"], capture_output=True, text=True)
+    return r.stdout.strip() or "?"
+
+
+def markdown(r):
+    """The table: instructions per request by scenario and kind, and each kind's ratio to
+    the SDK no-op (`noop`) when it was measured."""
+    kinds = list(r["kinds"])
+    ratio = [k for k in kinds if "noop" in kinds and k not in ("none", "noop")]
+    L = [f"Command: `{r['command']}` at commit {r['commit']}, {r['date_utc']}; "
+         f"{r['requests']} requests per cell after warm-up, Envoy instructions per request "
+         "(every thread).", "",
+         "| scenario | " + " | ".join(kinds) + "".join(f" | {k} / noop" for k in ratio) + " |",
+         "|---|" + "---:|" * (len(kinds) + len(ratio))]
+    for s in r["scenarios"]:
+        row = [f"{r['kinds'][k][s]['per_request']:,}" for k in kinds]
+        row += [f"{r['kinds'][k][s]['per_request'] / r['kinds']['noop'][s]['per_request']:.3f}"
+                for k in ratio]
+        L.append(f"| {s} | " + " | ".join(row) + " |")
+    return "\n".join(L)
+
+
+def update_block(name, md):
+    """Replaces the text between `<!-- callgrind:NAME:begin -->` and `...:end -->` in
+    BENCHMARKS.md."""
+    path = bench.ROOT / "BENCHMARKS.md"
+    begin, end = f"<!-- callgrind:{name}:begin -->", f"<!-- callgrind:{name}:end -->"
+    text = path.read_text()
+    if begin not in text or end not in text:
+        sys.exit(f"BENCHMARKS.md has no {begin} ... {end} block")
+    text = text[:text.index(begin) + len(begin)] + "\n" + md + "\n" + text[text.index(end):]
+    path.write_text(text)
 
 
 if __name__ == "__main__":
