@@ -165,20 +165,26 @@ wasm-opt: build
 test-opt: wasm-opt envoy
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM_OPT_OUT) $(CARGO) test -p bucket-cors --test e2e --test hostile
 
-# `make bench`: four Envoys (no filter, no-op wasm, native CORS, bucket-cors) on
-# loopback driven by wrk, scale runs (1, 1,000, 100,000 buckets), size; writes
-# bench/results.json and the table in BENCHMARKS.md. Needs wrk (apt-get install
-# wrk). BENCH_QUICK=1: a ~2 minute smoke check that writes under target/ only.
+# `make bench`: Envoys that differ only in the HTTP filter (none, no-op wasm, native
+# CORS, bucket-cors wasm, and the bucket-cors dynamic module when BENCH_MODULE
+# names libbucket_cors_module.so: by default the one `make build-module` writes,
+# if it is there), each behind a cluster route to a backend Envoy, on loopback,
+# driven by wrk; scale runs (1, 1,000, 100,000 buckets) of each bucket-cors
+# build, size; writes bench/results.json and the table in BENCHMARKS.md. Needs
+# wrk (apt-get install wrk). BENCH_QUICK=1: a ~2 minute smoke check that writes
+# under target/ only. `python3 bench/callgrind.py` counts instructions per request
+# instead (valgrind; noise-free, slower).
 BENCH_SECONDS ?= 3
 BENCH_ROUNDS  ?= 5
 BENCH_WASM    ?= $(WASM)
+BENCH_MODULE  ?= $(wildcard target/release/libbucket_cors_module.so)
 BENCH_QUICK   ?=
 BENCH_ARGS    ?=
 
 bench: build envoy
-	$(PYTHON) bench/bench.py --envoy $(ENVOY) --wasm $(BENCH_WASM) \
+	$(PYTHON) bench/bench.py --envoy $(ENVOY) --wasm $(BENCH_WASM) $(if $(BENCH_MODULE),--module $(BENCH_MODULE)) \
 		--seconds $(BENCH_SECONDS) --rounds $(BENCH_ROUNDS) $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS) \
-		--command "make bench BENCH_SECONDS=$(BENCH_SECONDS) BENCH_ROUNDS=$(BENCH_ROUNDS)$(if $(filter-out $(WASM),$(BENCH_WASM)), BENCH_WASM=$(BENCH_WASM))$(if $(BENCH_QUICK), BENCH_QUICK=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')"
+		--command "make bench BENCH_SECONDS=$(BENCH_SECONDS) BENCH_ROUNDS=$(BENCH_ROUNDS)$(if $(filter-out $(WASM),$(BENCH_WASM)), BENCH_WASM=$(BENCH_WASM))$(if $(BENCH_MODULE), BENCH_MODULE=$(BENCH_MODULE))$(if $(BENCH_QUICK), BENCH_QUICK=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')"
 
 ## fuzzing ##################################################################
 

@@ -1,12 +1,18 @@
 //! The HTTP context: reads headers, applies the core's decision.
 
-use crate::header_map::HeaderMap;
+use crate::abi::{self, Map};
+use crate::header_map::{self, HeaderMap};
 use crate::metrics::Metrics;
 use bucket_cors_core::{Action as Decided, HeaderOp, Policy, Request, ResponsePlan, Single};
-use proxy_wasm::hostcalls;
-use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::{Action, MapType};
 use std::rc::Rc;
+
+/// What a header callback tells the host (the proxy-wasm `Action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Action {
+    Continue = 0,
+    Pause = 1,
+}
 
 pub struct CorsFilter {
     policy: Option<Rc<Policy>>,
@@ -27,16 +33,12 @@ impl CorsFilter {
             replied: false,
         }
     }
-}
 
-impl Context for CorsFilter {}
-
-impl HttpContext for CorsFilter {
-    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    pub fn on_request_headers(&mut self) -> Action {
         let Some(policy) = &self.policy else {
             return Action::Continue;
         };
-        let Some(headers) = HeaderMap::read(MapType::HttpRequestHeaders) else {
+        let Some(headers) = HeaderMap::read(Map::RequestHeaders) else {
             return Action::Continue;
         };
         let request = Request::from_headers(headers.pairs());
@@ -64,13 +66,9 @@ impl HttpContext for CorsFilter {
                 Action::Continue
             }
             Decided::Reply(reply) => {
-                let headers: Vec<(&str, &str)> = reply
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (*n, v.as_str()))
-                    .collect();
-                let body = (!reply.body.is_empty()).then_some(reply.body.as_slice());
-                if let Err(status) = hostcalls::send_http_response(reply.status, headers, body) {
+                let headers =
+                    header_map::serialize(reply.headers.iter().map(|(n, v)| (*n, v.as_str())));
+                if let Err(status) = abi::send_local_response(reply.status, &headers, &reply.body) {
                     log::warn!("cannot send the preflight answer: {status:?}");
                     return Action::Continue;
                 }
@@ -80,24 +78,21 @@ impl HttpContext for CorsFilter {
         }
     }
 
-    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    pub fn on_response_headers(&mut self) -> Action {
         if self.replied {
             return Action::Continue;
         }
         let Some(plan) = &self.plan else {
             return Action::Continue;
         };
-        let Some(headers) = HeaderMap::read(MapType::HttpResponseHeaders) else {
+        let Some(headers) = HeaderMap::read(Map::ResponseHeaders) else {
             return Action::Continue;
         };
-        let ops = plan.header_ops(headers.pairs());
-        for op in ops {
+        for op in plan.header_ops(headers.pairs()) {
             let result = match &op {
-                HeaderOp::Remove(name) => {
-                    hostcalls::remove_map_value(MapType::HttpResponseHeaders, name)
-                }
+                HeaderOp::Remove(name) => abi::remove_header(Map::ResponseHeaders, name),
                 HeaderOp::Set(name, value) => {
-                    hostcalls::set_map_value(MapType::HttpResponseHeaders, name, Some(value))
+                    abi::replace_header(Map::ResponseHeaders, name, value)
                 }
             };
             if let Err(status) = result {

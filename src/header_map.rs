@@ -1,47 +1,23 @@
 //! A whole header map read from the host in one call, every name and value
-//! borrowed from the one buffer the host filled: the SDK's reader allocates
-//! two copies per header and panics on an unexpected status.
+//! borrowed from the one buffer the host filled (the SDK's reader allocated
+//! two copies per header), and the same format written for a local reply.
 
-use proxy_wasm::types::MapType;
-use std::ptr::null_mut;
-
-#[link(wasm_import_module = "env")]
-extern "C" {
-    /// The proxy-wasm ABI call behind the SDK's `get_map_bytes`; the status
-    /// is read as a plain `u32` (0 is OK) so no host value can be an invalid
-    /// enum discriminant.
-    fn proxy_get_header_map_pairs(
-        map_type: MapType,
-        return_map_data: *mut *mut u8,
-        return_map_size: *mut usize,
-    ) -> u32;
-}
+use crate::abi::{self, HostBytes, Map};
 
 /// The serialized map: a `u32` count, then a (name length, value length)
 /// pair of `u32`s per header, then each name and value followed by a NUL.
 pub struct HeaderMap {
-    buf: Vec<u8>,
+    buf: HostBytes,
 }
 
 impl HeaderMap {
     /// Reads `map` from the host; `None` (logged) when the host refuses.
-    pub fn read(map: MapType) -> Option<HeaderMap> {
-        let mut data: *mut u8 = null_mut();
-        let mut size: usize = 0;
-        // SAFETY: the host writes a pointer it obtained from this module's
-        // `proxy_on_memory_allocate` (the SDK's `Vec::with_capacity(size)`,
-        // forgotten) and its size; the `Vec` takes that allocation back with
-        // the same length and capacity, as the SDK's own reader does.
-        unsafe {
-            match proxy_get_header_map_pairs(map, &mut data, &mut size) {
-                0 if data.is_null() => Some(HeaderMap { buf: Vec::new() }),
-                0 => Some(HeaderMap {
-                    buf: Vec::from_raw_parts(data, size, size),
-                }),
-                status => {
-                    log::warn!("cannot read {map:?}: host status {status}");
-                    None
-                }
+    pub fn read(map: Map) -> Option<HeaderMap> {
+        match abi::header_map_pairs(map) {
+            Ok(buf) => Some(HeaderMap { buf }),
+            Err(status) => {
+                log::warn!("cannot read {map:?}: host status {status:?}");
+                None
             }
         }
     }
@@ -51,6 +27,32 @@ impl HeaderMap {
     pub fn pairs(&self) -> Pairs<'_> {
         Pairs::new(&self.buf)
     }
+}
+
+/// `headers` in the serialized map format (the headers of a local reply).
+pub fn serialize<'a>(headers: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Vec<u8> {
+    let (count, bytes) = headers.clone().fold((0usize, 0usize), |(n, b), (k, v)| {
+        (n + 1, b + k.len() + v.len() + 2)
+    });
+    let mut out = Vec::with_capacity(4 + 8 * count + bytes);
+    out.extend(len_u32(count));
+    for (name, value) in headers.clone() {
+        out.extend(len_u32(name.len()));
+        out.extend(len_u32(value.len()));
+    }
+    for (name, value) in headers {
+        out.extend(name.as_bytes());
+        out.push(0);
+        out.extend(value.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+/// A length as the format's little-endian `u32` (header names and values
+/// are far below 4 GiB; a larger one would be cut, never panic).
+fn len_u32(n: usize) -> [u8; 4] {
+    u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes()
 }
 
 /// Iterator over a serialized header map.
@@ -109,7 +111,7 @@ impl<'a> Iterator for Pairs<'a> {
 mod tests {
     use super::*;
 
-    fn serialize(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    fn serialize_raw(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
         let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
         for (n, v) in pairs {
             out.extend((n.len() as u32).to_le_bytes());
@@ -126,7 +128,7 @@ mod tests {
 
     #[test]
     fn pairs_borrow_names_and_values_in_order() {
-        let buf = serialize(&[
+        let buf = serialize_raw(&[
             (b":method", b"GET"),
             (b"origin", b"https://a.com"),
             (b"x", b"\xff\x00"),
@@ -145,7 +147,7 @@ mod tests {
     #[test]
     fn empty_truncated_or_lying_buffers_end_the_list_without_panic() {
         assert_eq!(Pairs::new(&[]).count(), 0);
-        let buf = serialize(&[(b"a", b"1"), (b"b", b"2")]);
+        let buf = serialize_raw(&[(b"a", b"1"), (b"b", b"2")]);
         for cut in 0..buf.len() {
             let n = Pairs::new(&buf[..cut]).count();
             assert!(n <= 2);
@@ -159,8 +161,36 @@ mod tests {
     }
 
     #[test]
+    fn serialize_writes_what_pairs_reads() {
+        let headers = [
+            ("content-type", "application/xml"),
+            ("vary", ""),
+            ("x", "1"),
+        ];
+        let buf = serialize(headers.iter().copied());
+        assert_eq!(
+            buf,
+            serialize_raw(&[
+                (b"content-type", b"application/xml"),
+                (b"vary", b""),
+                (b"x", b"1")
+            ])
+        );
+        let back: Vec<_> = Pairs::new(&buf).collect();
+        assert_eq!(
+            back,
+            vec![
+                ("content-type", &b"application/xml"[..]),
+                ("vary", b""),
+                ("x", b"1")
+            ]
+        );
+        assert_eq!(serialize(std::iter::empty()), 0u32.to_le_bytes());
+    }
+
+    #[test]
     fn a_name_that_is_not_utf8_is_skipped() {
-        let buf = serialize(&[(b"\xff", b"1"), (b"b", b"2")]);
+        let buf = serialize_raw(&[(b"\xff", b"1"), (b"b", b"2")]);
         assert_eq!(Pairs::new(&buf).collect::<Vec<_>>(), vec![("b", &b"2"[..])]);
     }
 }

@@ -1,12 +1,11 @@
 //! The root context: compiles the plugin configuration once per
 //! `on_configure` and hands the compiled policy to every HTTP context.
 
+use crate::abi;
 use crate::filter::CorsFilter;
+use crate::logger;
 use crate::metrics::Metrics;
 use bucket_cors_core::{Counter, Policy};
-use proxy_wasm::hostcalls;
-use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType};
 use std::rc::Rc;
 
 #[derive(Default)]
@@ -16,20 +15,14 @@ pub struct CorsRoot {
     metrics: Option<Rc<Metrics>>,
 }
 
-impl Context for CorsRoot {}
-
-impl RootContext for CorsRoot {
-    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+impl CorsRoot {
+    pub fn on_vm_start(&mut self) -> bool {
         self.metrics = Metrics::define().map(Rc::new);
         true
     }
 
-    fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
-        // Follow Envoy's log level for this plugin, so debug lines (report-only
-        // decisions) cross the Wasm boundary only when someone asked for them.
-        if let Ok(level) = hostcalls::get_log_level() {
-            proxy_wasm::set_log_level(level);
-        }
+    pub fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
+        logger::follow_host_level();
         let accepted = self.configure(plugin_configuration_size);
         if !accepted {
             if let Some(metrics) = &self.metrics {
@@ -39,27 +32,14 @@ impl RootContext for CorsRoot {
         accepted
     }
 
-    fn get_type(&self) -> Option<ContextType> {
-        Some(ContextType::HttpContext)
+    pub fn new_filter(&self) -> CorsFilter {
+        CorsFilter::new(self.policy.clone(), self.metrics.clone())
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(CorsFilter::new(
-            self.policy.clone(),
-            self.metrics.clone(),
-        )))
-    }
-}
-
-impl CorsRoot {
     fn configure(&mut self, plugin_configuration_size: usize) -> bool {
-        let bytes = match hostcalls::get_buffer(
-            BufferType::PluginConfiguration,
-            0,
-            plugin_configuration_size,
-        ) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
+        let bytes = match abi::plugin_configuration(plugin_configuration_size) {
+            Ok(bytes) if !bytes.is_empty() => bytes,
+            Ok(_) | Err(abi::NOT_FOUND) => {
                 log::error!("invalid plugin configuration: none given; configure at least {{\"buckets\": {{}}}}");
                 return false;
             }
