@@ -134,6 +134,27 @@ def plugin_config(buckets=1, rules_photos=1, many_rules_every=10):
             "default": None, "unmatched_preflight": "reject"}
 
 
+def inline_config(buckets):
+    """`buckets` buckets, each with its own inline rule (no two alike); `photos` is
+    the benchmarked one (its rule matches first)."""
+    b = {"photos": photos_cors([PHOTOS_RULE])}
+    for i in range(1, buckets):
+        b[f"bucket-{i:07d}"] = photos_cors([filler_rule(i, 0)])
+    return {"endpoints": ["s3.example.internal"], "path_style": True, "buckets": b}
+
+
+def policies_config(buckets, policies):
+    """`buckets` buckets naming `policies` shared named policies (issue 12); `photos`
+    names the benchmarked rule's policy."""
+    pol = {f"p{j}": photos_cors([filler_rule(j, 0)]) for j in range(policies - 1)}
+    pol["web"] = photos_cors([PHOTOS_RULE])
+    b = {"photos": "web"}
+    for i in range(1, buckets):
+        b[f"bucket-{i:07d}"] = f"p{i % (policies - 1)}"
+    return {"endpoints": ["s3.example.internal"], "path_style": True, "policies": pol,
+            "buckets": b}
+
+
 # --------------------------------------------------------------------------
 # Envoy configurations: JSON bootstraps written by testkit's `bootstrap` binary,
 # the generator the tests and the soak use (JSON: a 100,000-bucket
@@ -821,6 +842,65 @@ def phase_scale(run):
     return scale
 
 
+# The shapes of the policies phase: label -> (buckets, plugin configuration).
+POLICY_SHAPES = {
+    "1 bucket": lambda: (1, inline_config(1)),
+    "100,000 inline": lambda: (100_000, inline_config(100_000)),
+    "1,000,000 over 100 policies": lambda: (1_000_000, policies_config(1_000_000, 100)),
+}
+
+
+def phase_policies(run):
+    """Issue 12: 10^5 buckets with their own inline rules and 10^6 buckets sharing 100
+    named policies, against 1 bucket: ready time and RSS with one worker, RSS per
+    further worker, configuration size, CPU per request."""
+    kinds = cors_kinds(run)
+    run.log(f"policies: {', '.join(kinds)} with {', '.join(POLICY_SHAPES)}")
+    out = {"kinds": kinds, "envoys": {}}
+    envoys = []
+    for kind in kinds:
+        for shape, make in POLICY_SHAPES.items():
+            n, cfg = make()
+            text = json.dumps(cfg, separators=(",", ":"))
+            label = f"policies-{kind}-{n}-{len(cfg.get('policies', {}))}"
+            e = run.envoy(label, kind, dict(run.base_wasms, plugin_config=text))
+            e.wait_ready(600)
+            verify_bucket_cors(e, SCENARIOS)
+            time.sleep(1)
+            d = {"kind": kind, "shape": shape, "buckets": n,
+                 "policies": len(cfg.get("policies", {})),
+                 "plugin_config_bytes": e.plugin_config_bytes,
+                 "startup_ready_s": round(e.ready_s, 3), "startup_serving_s": round(e.serving_s, 3),
+                 "rss_kib_concurrency1": e.rss_kib()}
+            e2 = run.envoy(f"{label}-c2", kind, dict(run.base_wasms, plugin_config=text),
+                           concurrency=2)
+            e2.wait_ready(600)
+            time.sleep(1)
+            d["rss_kib_per_extra_worker"] = e2.rss_kib() - d["rss_kib_concurrency1"]
+            e2.stop()
+            out["envoys"][e.label] = d
+            run.log(f"  {kind} {shape}: config {e.plugin_config_bytes} B, ready {e.ready_s:.2f} s, "
+                    f"RSS {d['rss_kib_concurrency1']} KiB, +{d['rss_kib_per_extra_worker']} KiB "
+                    f"per further worker")
+            envoys.append(e)
+    run.warm(envoys, SCENARIOS)
+    res = run.rounds(envoys, SCENARIOS)
+    out["scenarios"] = {}
+    for sc in SCENARIOS:
+        ratios = {}
+        for kind in kinds:
+            mine = [e for e in envoys if out["envoys"][e.label]["kind"] == kind]
+            for e in mine[1:]:
+                ratios[e.label] = ratio_per_round(res[sc], e.label, mine[0].label)
+        out["scenarios"][sc] = {
+            "median": {lbl: summarise(rs) for lbl, rs in res[sc].items()},
+            "ratio_cpu_per_req_vs_first": ratios,
+        }
+    for e in envoys:
+        e.stop()
+    return out
+
+
 def phase_startup(run):
     """Each Envoy alone, started 3 times: median spawn -> first request served."""
     run.log("startup: each Envoy started alone, 3 times (spawn -> first request served)")
@@ -879,7 +959,8 @@ def phase_size(run):
 
 # In the order they run; the opt phase only when binaryen's wasm-opt is installed.
 PHASES = {"main": phase_main, "probe": phase_probe, "scale": phase_scale,
-          "startup": phase_startup, "opt": phase_opt, "size": phase_size}
+          "policies": phase_policies, "startup": phase_startup, "opt": phase_opt,
+          "size": phase_size}
 
 
 def parse_args():
@@ -1133,6 +1214,31 @@ def markdown(r):
                   "|---|" + "---:|" * (2 * len(mine) - 1)]
             for s, d in sc["scenarios"].items():
                 L.append(f"| {s} | " + " | ".join(f"{d['median'][l]['cpu_us_per_req']:.2f}" for l in mine)
+                         + " | " + " | ".join(f"{d['ratio_cpu_per_req_vs_first'][l]:.3f}" for l in mine[1:]) + " |")
+        L.append("")
+    if "policies" in r:
+        po = r["policies"]
+        labels = list(po["envoys"])
+        L += ["### A million buckets: inline rules and named policies (issue 12)", "",
+              "Ready = spawn to `/ready`; RSS of the Envoy process with `--concurrency 1`; "
+              "per further worker = RSS with 2 workers minus with 1, divided per bucket.", "",
+              "| build | shape | plugin config | ready (c=1) | RSS c=1 | per further worker | per bucket per worker |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+        for lbl in labels:
+            d = po["envoys"][lbl]
+            per = d["rss_kib_per_extra_worker"] * 1024 / d["buckets"] if d["buckets"] > 1 else float("nan")
+            L.append(f"| {d['kind']} | {d['shape']} | {d['plugin_config_bytes'] / 1024 / 1024:,.1f} MiB | "
+                     f"{d['startup_ready_s']:.2f} s | {d['rss_kib_concurrency1'] / 1024:.1f} MiB | "
+                     f"{d['rss_kib_per_extra_worker'] / 1024:.1f} MiB | "
+                     + ("–" if d["buckets"] == 1 else f"{per:,.0f} B") + " |")
+        for kind in po["kinds"]:
+            mine = [l for l in labels if po["envoys"][l]["kind"] == kind]
+            L += ["", f"{kind}: µs CPU/request, ratio to 1 bucket (same round):", "",
+                  "| scenario | " + " | ".join(po["envoys"][l]["shape"] for l in mine) + " | "
+                  + " | ".join(f"{po['envoys'][l]['shape']} / 1" for l in mine[1:]) + " |",
+                  "|---|" + "---:|" * (2 * len(mine) - 1)]
+            for sc, d in po["scenarios"].items():
+                L.append(f"| {sc} | " + " | ".join(f"{d['median'][l]['cpu_us_per_req']:.2f}" for l in mine)
                          + " | " + " | ".join(f"{d['ratio_cpu_per_req_vs_first'][l]:.3f}" for l in mine[1:]) + " |")
         L.append("")
     if "opt" in r:
