@@ -70,8 +70,9 @@ def measure(run, spec, scenarios, n, warm, idle, out_dir):
     kind, wasms = spec, run.base_wasms
     if "@" in spec:
         # bucket-cors@N: the scale phase's configuration with N buckets.
-        kind, n = spec.split("@", 1)
-        wasms = dict(run.base_wasms, plugin_config=json.dumps(bench.plugin_config(int(n), 10)))
+        kind, buckets = spec.split("@", 1)
+        wasms = dict(run.base_wasms,
+                     plugin_config=json.dumps(bench.plugin_config(int(buckets), 10)))
     elif "=" in spec:
         kind, path = spec.split("=", 1)
         wasms = dict(run.base_wasms, **{"bucket-cors": Path(path).resolve()})
