@@ -16,18 +16,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
 use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bucket_cors_testkit::case::select;
+use bucket_cors_testkit::chromium::{chromium_bin, Chromium};
 use bucket_cors_testkit::spec::counters;
 use bucket_cors_testkit::spec::names::{CONTENT_TYPE, VARY};
 use bucket_cors_testkit::{http, Build, Envoy, ObjStore};
@@ -44,101 +41,6 @@ const PUT_JSON: &str = r#"{"hello":"browser"}"#;
 
 /// The filter's counters by their spec name (`bucket_cors_spec::counters`).
 type Counters = BTreeMap<String, u64>;
-
-// ---------------------------------------------------------------------------------------------
-// Chromium
-
-fn chromium_bin() -> PathBuf {
-    match std::env::var_os("CHROMIUM_BIN") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => PathBuf::from("/usr/bin/chromium"),
-    }
-}
-
-fn temp_dir(what: &str) -> PathBuf {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir =
-        std::env::temp_dir().join(format!("bucket-cors-{what}-{}-{nanos}", std::process::id()));
-    fs::create_dir_all(&dir).expect("create a temp dir");
-    dir
-}
-
-/// A headless Chromium in its own process group, with a fresh profile; the whole group is
-/// killed (and the temp dir removed) on drop.
-struct Chromium {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Chromium {
-    fn launch(bin: &Path, url: &str) -> Chromium {
-        let dir = temp_dir("chromium");
-        let log = fs::File::create(dir.join("chromium.log")).expect("create chromium.log");
-        let log2 = log.try_clone().expect("clone the log file");
-        let child = Command::new(bin)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--disable-extensions",
-                "--disable-dev-shm-usage",
-                "--no-proxy-server",
-                "--password-store=basic",
-                "--mute-audio",
-                "--enable-logging=stderr",
-            ])
-            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-            .arg(format!("--disk-cache-dir={}", dir.join("cache").display()))
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2)
-            // Its own process group: the renderer, GPU and utility processes go with it.
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        Chromium { child, dir }
-    }
-
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    /// The last `n` lines of Chromium's output (console messages included).
-    fn log_tail(&self, n: usize) -> String {
-        let log = fs::read_to_string(self.dir.join("chromium.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
-    }
-}
-
-impl Drop for Chromium {
-    fn drop(&mut self) {
-        // The group we created (pgid = our child's pid), then the child itself.
-        let pgid = self.child.id();
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::env::var_os("BUCKET_CORS_KEEP_TMP").is_some() {
-            eprintln!("kept Chromium dir {}", self.dir.display());
-        } else {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Envoy's counters
@@ -801,7 +703,8 @@ fn browser_fetch_against_buckets() {
 
     let start = read_counters(envoy.admin_addr()).expect("read Envoy's counters");
     let t_browser = Instant::now();
-    let mut browser = Chromium::launch(&chromium, &format!("{page_origin}/"));
+    let mut browser =
+        Chromium::launch(&chromium, &format!("{page_origin}/")).unwrap_or_else(|e| panic!("{e}"));
     let results = page.wait_results(&mut browser, RESULTS_TIMEOUT);
     let browser_time = t_browser.elapsed();
     let results = match results {

@@ -1,18 +1,19 @@
 //! The integration harness of bucket-cors: real third-party parts around the real filter.
 //!
 //! - [`garage`]: a single-node Garage, the S3 object store the suites put behind Envoy.
-//! - [`chromium`]: Debian's headless Chromium with a fresh profile.
+//! - [`chromium`]: Debian's headless Chromium with a fresh profile (testkit's launcher).
 //! - [`page`]: the loopback server the browser suite's page comes from and reports to.
 //! - [`sigv4`]: signed S3 requests from the host side, with curl's `--aws-sigv4`.
 //! - [`docker`]: a Docker daemon (started when none answers) and docker-compose.
 //!
 //! Everything listens on and talks to 127.0.0.1 only, and every wait is bounded.
 
-pub mod chromium;
 pub mod docker;
 pub mod garage;
 pub mod page;
 pub mod sigv4;
+
+pub use bucket_cors_testkit::chromium;
 
 use std::fs;
 use std::path::{Path, PathBuf};

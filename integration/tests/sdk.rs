@@ -17,7 +17,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bucket_cors_integration::chromium::Chromium;
+use bucket_cors_integration::chromium::{chromium_bin, Chromium};
 use bucket_cors_integration::garage::{Garage, REGION, ROOT_DOMAIN};
 use bucket_cors_integration::page::{delta, stat, Counters, PageServer, UPSTREAM_RQ_TOTAL};
 use bucket_cors_integration::{repo_root, sigv4};
@@ -110,7 +110,14 @@ fn run_page(
         ),
     ]);
     let page = PageServer::start(listener, files, envoy);
-    let mut browser = Chromium::launch(&format!("http://127.0.0.1:{}/", page.port()));
+    let bin = chromium_bin();
+    assert!(
+        bin.is_file(),
+        "Chromium not found at {} (set CHROMIUM_BIN, or run `make test-integration`, which installs Debian's chromium)",
+        bin.display()
+    );
+    let mut browser = Chromium::launch(&bin, &format!("http://127.0.0.1:{}/", page.port()))
+        .unwrap_or_else(|e| panic!("{e}"));
     let results = page
         .wait_results(&mut browser, RESULTS_TIMEOUT)
         .unwrap_or_else(|e| {

@@ -9,6 +9,7 @@
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
 //!   line in order, duplicates included.
 //! - [`expect`]: the response checks the end-to-end suites share.
+//! - [`chromium`]: Debian's headless Chromium, for the browser and integration suites.
 //! - [`case`]: the named-case builder of the e2e and hostile tables, and `CASE=<substring>`.
 //! - [`fixture`]: the Envoy fixture that runs those tables.
 //!
@@ -16,6 +17,7 @@
 
 pub mod bootstrap;
 pub mod case;
+pub mod chromium;
 pub mod client;
 pub mod envoy;
 pub mod expect;

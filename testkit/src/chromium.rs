@@ -1,13 +1,13 @@
-//! Debian's Chromium, headless, as root (`--no-sandbox`), with a fresh profile and nothing
-//! that talks to the network on its own. It resolves `*.localhost` to loopback, which the
-//! virtual-hosted steps rely on. The whole process group is killed on drop.
+//! Debian's Chromium, headless, as root (`--no-sandbox`), with a fresh profile and nothing that
+//! talks to the network on its own; it resolves `*.localhost` to loopback. One launcher for the
+//! browser suite and the integration suite. The whole process group is killed on drop.
 
 use std::fs;
+use std::io;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-
-use crate::temp_dir;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `CHROMIUM_BIN`, or `/usr/bin/chromium` (`make browser-deps` installs it).
 pub fn chromium_bin() -> PathBuf {
@@ -24,16 +24,20 @@ pub struct Chromium {
 }
 
 impl Chromium {
-    pub fn launch(url: &str) -> Chromium {
-        let bin = chromium_bin();
-        assert!(
-            bin.is_file(),
-            "Chromium not found at {} (set CHROMIUM_BIN, or run `make test-integration`, which installs Debian's chromium)",
-            bin.display()
-        );
-        let dir = temp_dir("chromium");
-        let log = fs::File::create(dir.join("chromium.log")).expect("create chromium.log");
-        let child = Command::new(&bin)
+    /// Starts `bin` on `url` in its own process group (the renderer, GPU and utility processes
+    /// go with it), logging to a file in a fresh temp dir.
+    pub fn launch(bin: &Path, url: &str) -> io::Result<Chromium> {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "bucket-cors-chromium-{}-{nanos}",
+            std::process::id()
+        ));
+        fs::create_dir_all(&dir)?;
+        let log = fs::File::create(dir.join("chromium.log"))?;
+        let child = Command::new(bin)
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -48,18 +52,21 @@ impl Chromium {
                 "--disable-dev-shm-usage",
                 "--no-proxy-server",
                 "--password-store=basic",
+                "--mute-audio",
                 "--enable-logging=stderr",
             ])
             .arg(format!("--user-data-dir={}", dir.join("profile").display()))
             .arg(format!("--disk-cache-dir={}", dir.join("cache").display()))
             .arg(url)
             .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log"))
+            .stdout(log.try_clone()?)
             .stderr(log)
             .process_group(0)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        Chromium { child, dir }
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
+            })?;
+        Ok(Chromium { child, dir })
     }
 
     pub fn exited(&mut self) -> Option<ExitStatus> {
@@ -84,7 +91,9 @@ impl Drop for Chromium {
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if std::env::var_os("BUCKET_CORS_KEEP_TMP").is_none() {
+        if std::env::var_os("BUCKET_CORS_KEEP_TMP").is_some() {
+            eprintln!("kept Chromium dir {}", self.dir.display());
+        } else {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
