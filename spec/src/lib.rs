@@ -30,6 +30,28 @@ pub mod refusal {
     pub const HEADER: &str = "header";
 }
 
+/// Spec §1's example configuration, verbatim (a test below holds it to docs/spec.md).
+pub const SPEC_EXAMPLE: &str = r#"{
+  "endpoints": ["oss-cn-hangzhou.aliyuncs.com", "s3.example.internal"],
+  "path_style": true,
+  "buckets": {
+    "photos": {
+      "CORSRule": [
+        {
+          "AllowedOrigin": ["https://www.a.com", "https://*.b.com"],
+          "AllowedMethod": ["GET", "PUT", "HEAD"],
+          "AllowedHeader": ["content-type", "x-oss-*"],
+          "ExposeHeader": ["ETag", "x-oss-request-id"],
+          "MaxAgeSeconds": 600
+        }
+      ],
+      "ResponseVary": true
+    }
+  },
+  "default": null,
+  "unmatched_preflight": "reject"
+}"#;
+
 /// Spec §3.7: the `Vary` of every preflight answer of the filter.
 pub const PREFLIGHT_VARY: &str =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
@@ -107,6 +129,15 @@ pub mod counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_spec_example_is_the_one_docs_spec_md_shows() {
+        let spec = include_str!("../../docs/spec.md");
+        assert!(
+            spec.contains(&format!("```json\n{SPEC_EXAMPLE}\n```")),
+            "docs/spec.md §1's example differs from spec::SPEC_EXAMPLE"
+        );
+    }
 
     #[test]
     fn the_403_body_escapes_request_values_but_keeps_quotes() {

@@ -5,7 +5,9 @@
 
 pub use bucket_cors_core::{Action, AllowOrigin, Grant, HeaderOp, Policy, Request};
 pub use bucket_cors_spec::names::*;
-pub use bucket_cors_spec::{body_403, MSG_NOT_ALLOWED, MSG_NOT_ENABLED, PREFLIGHT_VARY};
+pub use bucket_cors_spec::{
+    body_403, MSG_NOT_ALLOWED, MSG_NOT_ENABLED, PREFLIGHT_VARY, SPEC_EXAMPLE,
+};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 

@@ -36,28 +36,6 @@ fn refused_with(json: &str) -> Result<Policy, ConfigErrors> {
 
 // ---------------------------------------------------------------- valid
 
-/// The configuration of spec §1, verbatim.
-const SPEC_EXAMPLE: &str = r#"{
-  "endpoints": ["oss-cn-hangzhou.aliyuncs.com", "s3.example.internal"],
-  "path_style": true,
-  "buckets": {
-    "photos": {
-      "CORSRule": [
-        {
-          "AllowedOrigin": ["https://www.a.com", "https://*.b.com"],
-          "AllowedMethod": ["GET", "PUT", "HEAD"],
-          "AllowedHeader": ["content-type", "x-oss-*"],
-          "ExposeHeader": ["ETag", "x-oss-request-id"],
-          "MaxAgeSeconds": 600
-        }
-      ],
-      "ResponseVary": true
-    }
-  },
-  "default": null,
-  "unmatched_preflight": "reject"
-}"#;
-
 /// `aws s3api get-bucket-cors --bucket photos` output (AWS's documented
 /// example), pasted as the bucket's configuration.
 const S3_PASTE: &str = r#"{
