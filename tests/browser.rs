@@ -18,13 +18,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use bucket_cors_testkit::case::select;
 use bucket_cors_testkit::chromium::{chromium_bin, Chromium};
+use bucket_cors_testkit::page::{delta, Counters, PageServer};
 use bucket_cors_testkit::spec::counters;
 use bucket_cors_testkit::spec::names::{CONTENT_TYPE, VARY};
 use bucket_cors_testkit::{http, Build, Envoy, ObjStore};
@@ -38,9 +36,6 @@ const RESULTS_TIMEOUT: Duration = Duration::from_secs(60);
 
 const HELLO: &str = "hello from the bucket";
 const PUT_JSON: &str = r#"{"hello":"browser"}"#;
-
-/// The filter's counters by their spec name (`bucket_cors_spec::counters`).
-type Counters = BTreeMap<String, u64>;
 
 // ---------------------------------------------------------------------------------------------
 // Envoy's counters
@@ -80,158 +75,6 @@ fn read_counters(admin: SocketAddr) -> io::Result<Counters> {
         )));
     }
     Ok(out)
-}
-
-fn delta(before: &Counters, after: &Counters, name: &str) -> i64 {
-    after.get(name).copied().unwrap_or(0) as i64 - before.get(name).copied().unwrap_or(0) as i64
-}
-
-// ---------------------------------------------------------------------------------------------
-// The page server
-
-#[derive(Default)]
-struct PageState {
-    steps_json: String,
-    admin: Option<SocketAddr>,
-    snapshots: Mutex<BTreeMap<String, Result<Counters, String>>>,
-    progress: Mutex<Vec<String>>,
-    results: Mutex<Option<String>>,
-    results_ready: Condvar,
-    stop: AtomicBool,
-}
-
-/// The loopback server the page comes from (and reports to); stops on drop.
-struct PageServer {
-    addr: SocketAddr,
-    state: Arc<PageState>,
-}
-
-impl PageServer {
-    fn start(listener: TcpListener, steps_json: String, admin: SocketAddr) -> PageServer {
-        let addr = listener.local_addr().expect("page server address");
-        let state = Arc::new(PageState {
-            steps_json,
-            admin: Some(admin),
-            ..PageState::default()
-        });
-        let st = state.clone();
-        thread::Builder::new()
-            .name("page-accept".into())
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if st.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let st = st.clone();
-                    // One thread per connection: Chromium opens speculative connections that
-                    // may never carry a request.
-                    let _ = thread::Builder::new()
-                        .name("page-conn".into())
-                        .spawn(move || {
-                            let _ = serve_page_request(&st, conn);
-                        });
-                }
-            })
-            .expect("spawn the page server");
-        PageServer { addr, state }
-    }
-
-    fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.addr.port())
-    }
-
-    /// Waits (bounded) for the page's results; `Err` with what is known when they did not come.
-    fn wait_results(&self, chromium: &mut Chromium, timeout: Duration) -> Result<String, String> {
-        let deadline = Instant::now() + timeout;
-        let mut results = self.state.results.lock().unwrap();
-        loop {
-            if let Some(r) = results.take() {
-                return Ok(r);
-            }
-            if let Some(status) = chromium.exited() {
-                return Err(format!(
-                    "Chromium exited before the page reported ({status})"
-                ));
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(format!("the page did not report within {timeout:?}"));
-            }
-            let wait = (deadline - now).min(Duration::from_millis(200));
-            results = self
-                .state
-                .results_ready
-                .wait_timeout(results, wait)
-                .unwrap()
-                .0;
-        }
-    }
-
-    fn progress(&self) -> Vec<String> {
-        self.state.progress.lock().unwrap().clone()
-    }
-
-    fn snapshot(&self, label: &str) -> Result<Counters, String> {
-        match self.state.snapshots.lock().unwrap().get(label) {
-            Some(r) => r.clone(),
-            None => Err(format!("the page took no snapshot {label:?}")),
-        }
-    }
-}
-
-impl Drop for PageServer {
-    fn drop(&mut self) {
-        self.state.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-    }
-}
-
-fn serve_page_request(st: &PageState, conn: TcpStream) -> io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    conn.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let mut w = conn.try_clone()?;
-    let mut r = BufReader::new(conn);
-    let Some(head) = http::read_head(&mut r)? else {
-        return Ok(());
-    };
-    let body = http::read_body(&mut r, http::framing(&head.headers, false)?)?;
-    let mut parts = head.start_line.split(' ');
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("");
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let (status, content_type, reply): (u16, &str, String) = match (method, path) {
-        ("GET", "/") => (200, "text/html; charset=utf-8", RUNNER_HTML.to_string()),
-        ("GET", "/steps.json") => (200, "application/json", st.steps_json.clone()),
-        ("POST", "/snapshot") => {
-            let label = query.strip_prefix("label=").unwrap_or(query).to_string();
-            let counters = match st.admin {
-                Some(admin) => read_counters(admin).map_err(|e| e.to_string()),
-                None => Err("no Envoy admin address".to_string()),
-            };
-            let ok = counters.is_ok();
-            st.snapshots.lock().unwrap().insert(label, counters);
-            (if ok { 200 } else { 500 }, "application/json", "{}".into())
-        }
-        ("POST", "/progress") => {
-            let line = serde_json::from_slice::<String>(&body)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
-            st.progress.lock().unwrap().push(line);
-            (200, "application/json", "{}".into())
-        }
-        ("POST", "/results") => {
-            *st.results.lock().unwrap() = Some(String::from_utf8_lossy(&body).into_owned());
-            st.results_ready.notify_all();
-            (200, "application/json", "{}".into())
-        }
-        _ => (404, "text/plain", "not found\n".into()),
-    };
-    write!(
-        w,
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{reply}",
-        reply.len()
-    )?;
-    w.flush()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,11 +537,22 @@ fn browser_fetch_against_buckets() {
     let envoy =
         Envoy::start(&plugin_config(&page_origin), store.addr()).unwrap_or_else(|e| panic!("{e}"));
     let envoy_base = format!("http://localhost:{}", envoy.addr().port());
-    let page = PageServer::start(
-        page_listener,
-        steps_json(&steps, &envoy_base),
-        envoy.admin_addr(),
-    );
+    let admin = envoy.admin_addr();
+    let files = BTreeMap::from([
+        (
+            "/",
+            ("text/html; charset=utf-8", RUNNER_HTML.as_bytes().to_vec()),
+        ),
+        (
+            "/steps.json",
+            (
+                "application/json",
+                steps_json(&steps, &envoy_base).into_bytes(),
+            ),
+        ),
+    ]);
+    let page = PageServer::start(page_listener, files, Box::new(move || read_counters(admin)))
+        .expect("start the page server");
     assert_eq!(page.origin(), page_origin);
 
     let start = read_counters(envoy.admin_addr()).expect("read Envoy's counters");
@@ -711,7 +565,12 @@ fn browser_fetch_against_buckets() {
         Ok(r) => r,
         Err(e) => panic!(
             "{e}\npage progress:\n  {}\nChromium log (tail):\n{}",
-            page.progress().join("\n  "),
+            // The page posts each progress line as a JSON string.
+            page.progress()
+                .iter()
+                .map(|l| serde_json::from_str::<String>(l).unwrap_or_else(|_| l.clone()))
+                .collect::<Vec<_>>()
+                .join("\n  "),
             browser.log_tail(60)
         ),
     };

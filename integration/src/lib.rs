@@ -2,7 +2,7 @@
 //!
 //! - [`garage`]: a single-node Garage, the S3 object store the suites put behind Envoy.
 //! - [`chromium`]: Debian's headless Chromium with a fresh profile (testkit's launcher).
-//! - [`page`]: the loopback server the browser suite's page comes from and reports to.
+//! - [`page`]: what the SDK suite's snapshots read, over testkit's page server.
 //! - [`sigv4`]: signed S3 requests from the host side, with curl's `--aws-sigv4`.
 //! - [`docker`]: a Docker daemon (started when none answers) and docker-compose.
 //!

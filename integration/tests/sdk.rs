@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use bucket_cors_integration::chromium::{chromium_bin, Chromium};
 use bucket_cors_integration::garage::{Garage, REGION, ROOT_DOMAIN};
-use bucket_cors_integration::page::{delta, stat, Counters, PageServer, UPSTREAM_RQ_TOTAL};
+use bucket_cors_integration::page::{
+    delta, read_counters, stat, Counters, PageServer, UPSTREAM_RQ_TOTAL,
+};
 use bucket_cors_integration::{repo_root, sigv4};
 use bucket_cors_spec::counters as c;
 use bucket_cors_testkit::Envoy;
@@ -109,7 +111,9 @@ fn run_page(
             ("application/json", config.to_string().into_bytes()),
         ),
     ]);
-    let page = PageServer::start(listener, files, envoy);
+    let admin = envoy.admin_addr();
+    let page = PageServer::start(listener, files, Box::new(move || read_counters(admin)))
+        .expect("start the page server");
     let bin = chromium_bin();
     assert!(
         bin.is_file(),

@@ -9,7 +9,8 @@
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
 //!   line in order, duplicates included.
 //! - [`expect`]: the response checks the end-to-end suites share.
-//! - [`chromium`]: Debian's headless Chromium, for the browser and integration suites.
+//! - [`chromium`]: Debian's headless Chromium, for the browser and integration suites, and
+//!   [`page`]: the loopback server their pages come from and report to.
 //! - [`case`]: the named-case builder of the e2e and hostile tables, and `CASE=<substring>`.
 //! - [`fixture`]: the Envoy fixture that runs those tables.
 //!
@@ -25,6 +26,7 @@ pub mod fixture;
 pub mod http;
 pub mod json;
 pub mod objstore;
+pub mod page;
 
 /// The spec's vocabulary, re-exported so that every suite names it through the harness.
 pub use bucket_cors_spec as spec;
