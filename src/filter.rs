@@ -1,27 +1,17 @@
-//! The HTTP context: reads headers, applies the core's decision.
+//! The HTTP context: hands the request headers to the core's stream and
+//! applies what it returns (a local reply, or edits of the response headers).
 
-use crate::abi::{self, Map};
-use crate::header_map::{self, HeaderMap};
 use crate::metrics::Metrics;
-use bucket_cors_core::{Action as Decided, HeaderOp, Policy, Request, ResponsePlan, Single};
+use bucket_cors_core::{Counter, HeaderOp, Policy, Stream};
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::{Action, Bytes, MapType};
 use std::rc::Rc;
-
-/// What a header callback tells the host (the proxy-wasm `Action`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub enum Action {
-    Continue = 0,
-    Pause = 1,
-}
 
 pub struct CorsFilter {
     policy: Option<Rc<Policy>>,
     metrics: Option<Rc<Metrics>>,
-    /// Set when the request was forwarded to a configured bucket.
-    plan: Option<ResponsePlan>,
-    /// Set when the filter answered the request itself: Envoy runs the
-    /// response phase on that local reply too, and it must stay as sent.
-    replied: bool,
+    stream: Stream,
 }
 
 impl CorsFilter {
@@ -29,76 +19,79 @@ impl CorsFilter {
         Self {
             policy,
             metrics,
-            plan: None,
-            replied: false,
+            stream: Stream::default(),
         }
     }
+}
 
-    pub fn on_request_headers(&mut self) -> Action {
+impl Context for CorsFilter {}
+
+impl HttpContext for CorsFilter {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let Some(policy) = &self.policy else {
             return Action::Continue;
         };
-        let Some(headers) = HeaderMap::read(Map::RequestHeaders) else {
+        let Some(headers) = read(MapType::HttpRequestHeaders) else {
             return Action::Continue;
         };
-        let request = Request::from_headers(headers.pairs());
-        let decision = policy.decide(&request);
-        if let (Some(metrics), Some(counter)) = (&self.metrics, decision.outcome.counter()) {
-            metrics.increment(counter);
-        }
-        if decision.reported.is_some() {
-            let origin = match request.origin {
-                Single::One(origin) => String::from_utf8_lossy(origin),
-                Single::Absent => "no Origin".into(),
-                Single::Many => "several Origin lines".into(),
-            };
-            log::debug!(
-                "report-only: {} {} from {origin}: {:?}",
-                String::from_utf8_lossy(request.method),
-                String::from_utf8_lossy(request.path),
-                decision.outcome
-            );
-        }
-        match decision.action {
-            Decided::Ignore => Action::Continue,
-            Decided::Forward(plan) => {
-                self.plan = Some(plan);
-                Action::Continue
+        let metrics = &self.metrics;
+        let count = |counter: Counter| {
+            if let Some(metrics) = metrics {
+                metrics.increment(counter);
             }
-            Decided::Reply(reply) => {
-                let headers =
-                    header_map::serialize(reply.headers.iter().map(|(n, v)| (*n, v.as_str())));
-                if let Err(status) = abi::send_local_response(reply.status, &headers, &reply.body) {
-                    log::warn!("cannot send the preflight answer: {status:?}");
-                    return Action::Continue;
-                }
-                self.replied = true;
-                Action::Pause
+        };
+        let Some(reply) =
+            self.stream
+                .on_request_headers(policy, headers.iter().map(|(n, v)| (n, v)), count)
+        else {
+            return Action::Continue;
+        };
+        let reply_headers = reply
+            .headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let body = (!reply.body.is_empty()).then_some(reply.body.as_slice());
+        match hostcalls::send_http_response(reply.status, reply_headers, body) {
+            Ok(()) => Action::Pause,
+            Err(status) => {
+                log::warn!("cannot send the preflight answer: {status:?}");
+                Action::Continue
             }
         }
     }
 
-    pub fn on_response_headers(&mut self) -> Action {
-        if self.replied {
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        if !self.stream.edits_response() {
             return Action::Continue;
         }
-        let Some(plan) = &self.plan else {
+        let Some(headers) = read(MapType::HttpResponseHeaders) else {
             return Action::Continue;
         };
-        let Some(headers) = HeaderMap::read(Map::ResponseHeaders) else {
-            return Action::Continue;
-        };
-        for op in plan.header_ops(headers.pairs()) {
-            let result = match &op {
-                HeaderOp::Remove(name) => abi::remove_header(Map::ResponseHeaders, name),
-                HeaderOp::Set(name, value) => {
-                    abi::replace_header(Map::ResponseHeaders, name, value)
-                }
+        let map = MapType::HttpResponseHeaders;
+        for op in self
+            .stream
+            .on_response_headers(headers.iter().map(|(n, v)| (n, v)))
+        {
+            let result = match op {
+                HeaderOp::Remove(name) => hostcalls::remove_map_value(map, name),
+                HeaderOp::Set(name, value) => hostcalls::set_map_value(map, name, Some(&value)),
             };
             if let Err(status) = result {
                 log::warn!("cannot edit response header: {status:?}");
             }
         }
         Action::Continue
+    }
+}
+
+/// A whole header map, in one host call; `None` (logged) when the host refuses.
+fn read(map: MapType) -> Option<Vec<(String, Bytes)>> {
+    match hostcalls::get_map_bytes(map) {
+        Ok(headers) => Some(headers),
+        Err(status) => {
+            log::warn!("cannot read {map:?}: host status {status:?}");
+            None
+        }
     }
 }

@@ -1,15 +1,14 @@
-//! bucket-cors: the proxy-wasm glue. It only moves headers between Envoy and
-//! the host-free core (`bucket_cors_core`): it reads the request headers,
-//! asks the core for a decision, and applies it. It never decides policy.
+//! bucket-cors: the proxy-wasm glue, on the `proxy-wasm` crate. It moves bytes
+//! between the host and the host-free core (`bucket_cors_core`): the plugin
+//! configuration in, request and response headers in, a local reply or header
+//! edits and counter increments out. It never decides policy: the configure
+//! flow, the decision, its counting and its log lines are the core's.
 //!
-//! It speaks the proxy-wasm ABI itself (`abi.rs`) instead of through an SDK,
-//! so that it exports only the callbacks it needs: each exported callback is
-//! a VM entry on every request.
+//! `entry` holds the one exported entry point written here; the SDK exports
+//! the proxy-wasm callbacks and dispatches them to `root` and `filter`, which
+//! call the host through the SDK's `hostcalls` (fallible calls, no `unwrap`).
 
-mod abi;
-mod contexts;
+mod entry;
 mod filter;
-mod header_map;
-mod logger;
 mod metrics;
 mod root;

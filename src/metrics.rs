@@ -1,7 +1,8 @@
 //! Envoy counters for the core's outcomes, defined once per VM.
 
-use crate::abi;
 use bucket_cors_core::Counter;
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::MetricType;
 
 /// The host's id of every counter, at [`Counter::index`].
 pub struct Metrics {
@@ -13,7 +14,7 @@ impl Metrics {
     pub fn define() -> Option<Metrics> {
         let mut ids = [0; Counter::ALL.len()];
         for counter in Counter::ALL {
-            match abi::define_counter(counter.name()) {
+            match hostcalls::define_metric(MetricType::Counter, counter.name()) {
                 Ok(id) => ids[counter.index()] = id,
                 Err(status) => {
                     log::warn!(
@@ -27,12 +28,11 @@ impl Metrics {
         Some(Metrics { ids })
     }
 
-    /// Adds one to `counter`: one host call, about 400 Envoy instructions
-    /// (bench/callgrind.py), so counts go to `/stats` at once rather than
-    /// batched on a timer.
+    /// Adds one to `counter`: one host call, so counts reach `/stats` at once
+    /// rather than batched on a timer.
     pub fn increment(&self, counter: Counter) {
         if let Some(&id) = self.ids.get(counter.index()) {
-            if let Err(status) = abi::increment_counter(id, 1) {
+            if let Err(status) = hostcalls::increment_metric(id, 1) {
                 log::warn!("cannot increment metric {}: {status:?}", counter.name());
             }
         }

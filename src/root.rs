@@ -1,11 +1,12 @@
-//! The root context: compiles the plugin configuration once per
-//! `on_configure` and hands the compiled policy to every HTTP context.
+//! The root context: hands the plugin configuration to the core's configure
+//! flow once per `on_configure` and the compiled policy to every HTTP context.
 
-use crate::abi;
 use crate::filter::CorsFilter;
-use crate::logger;
 use crate::metrics::Metrics;
-use bucket_cors_core::{Counter, Policy};
+use bucket_cors_core::{configure, Counter, Policy};
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{BufferType, ContextType, LogLevel};
 use std::rc::Rc;
 
 #[derive(Default)]
@@ -15,64 +16,56 @@ pub struct CorsRoot {
     metrics: Option<Rc<Metrics>>,
 }
 
-impl CorsRoot {
-    pub fn on_vm_start(&mut self) -> bool {
+impl Context for CorsRoot {}
+
+impl RootContext for CorsRoot {
+    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
         self.metrics = Metrics::define().map(Rc::new);
         true
     }
 
-    pub fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
-        logger::follow_host_level();
-        let accepted = self.configure(plugin_configuration_size);
-        if !accepted {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        follow_host_log_level();
+        let count = |counter: Counter| {
             if let Some(metrics) = &self.metrics {
-                metrics.increment(Counter::ConfigInvalid);
+                metrics.increment(counter);
             }
-        }
-        accepted
-    }
-
-    pub fn new_filter(&self) -> CorsFilter {
-        CorsFilter::new(self.policy.clone(), self.metrics.clone())
-    }
-
-    fn configure(&mut self, plugin_configuration_size: usize) -> bool {
-        let bytes = match abi::plugin_configuration(plugin_configuration_size) {
-            Ok(bytes) if !bytes.is_empty() => bytes,
-            Ok(_) | Err(abi::NOT_FOUND) => {
-                log::error!("invalid plugin configuration: none given; configure at least {{\"buckets\": {{}}}}");
-                return false;
-            }
+        };
+        let json = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
+            Ok(json) => json.unwrap_or_default(),
             Err(status) => {
                 log::error!("cannot read the plugin configuration: {status:?}");
+                count(Counter::ConfigInvalid);
                 return false;
             }
         };
-        match Policy::from_json(&bytes) {
-            Ok(policy) => {
-                log::info!("configured {} buckets", policy.bucket_count());
-                log_lints(&policy);
+        match configure(&json, count) {
+            Some(policy) => {
                 self.policy = Some(Rc::new(policy));
                 true
             }
-            Err(errors) => {
-                log::error!(
-                    "invalid plugin configuration, {} errors; refused as a whole",
-                    errors.len()
-                );
-                for e in errors.iter() {
-                    log::error!("invalid plugin configuration: {e}");
-                }
-                false
-            }
+            None => false,
         }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(CorsFilter::new(
+            self.policy.clone(),
+            self.metrics.clone(),
+        )))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
     }
 }
 
-/// The core's lint lines (capped), one warning each; the configuration is
-/// accepted either way: lints are never errors.
-fn log_lints(policy: &Policy) {
-    for line in policy.lint_log_lines() {
-        log::warn!("{line}");
+/// Follows the host's log level for this plugin, so that debug lines cross
+/// the VM boundary only when someone asked for them.
+fn follow_host_log_level() {
+    if let Ok(level) = hostcalls::get_log_level() {
+        proxy_wasm::set_log_level(level);
+    } else {
+        proxy_wasm::set_log_level(LogLevel::Info);
     }
 }

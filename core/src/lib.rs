@@ -6,12 +6,17 @@
 //! [`Policy::decide`] turns a [`Request`] into a [`Decision`]: an [`Action`]
 //! (plain data the host glue applies) and an [`Outcome`] to count;
 //! [`ResponsePlan::header_ops`] says how to edit the response headers.
-//! Nothing here talks to a host, so it is tested natively.
+//! Both glues run the same flow through [`configure`] (the configuration's
+//! log lines and refusal count) and [`Stream`] (per stream: decide, count,
+//! log, then the response edits), and only move bytes to and from their host.
+//! Nothing here talks to a host, so it is tested natively; log lines go
+//! through the `log` facade, which each glue points at its host's log.
 
 mod bucket;
 mod bucket_table;
 mod compile;
 mod config;
+mod configure;
 mod decision;
 mod error;
 mod error_body;
@@ -26,9 +31,11 @@ mod outcome;
 mod request;
 mod response;
 mod rule;
+mod stream;
 mod wildcard;
 
 pub use compile::{Policy, Source};
+pub use configure::configure;
 pub use decision::{Action, Decision, LocalReply};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
@@ -37,6 +44,7 @@ pub use lint::{Label, Lint, LintKind};
 pub use outcome::{Counter, Outcome, Refusal};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
+pub use stream::Stream;
 
 /// Whether a host name is a public suffix alone, one under which anyone can
 /// register a name (`co.uk`, `github.io`). The core has no list of its own:

@@ -6,8 +6,6 @@
 //!
 //! Only declarations live here; [`crate::host`] wraps them in safe calls.
 
-#![allow(unsafe_code)]
-
 use std::ffi::c_void;
 
 /// The ABI version this module was written for; Envoy 1.40 logs "Dynamic module ABI version
@@ -60,6 +58,7 @@ pub const REQUEST_HEADER: u32 = 0;
 pub const RESPONSE_HEADER: u32 = 2;
 
 /// `envoy_dynamic_module_type_log_level`.
+pub const LOG_TRACE: u32 = 0;
 pub const LOG_DEBUG: u32 = 1;
 pub const LOG_INFO: u32 = 2;
 pub const LOG_WARN: u32 = 3;

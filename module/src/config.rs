@@ -1,9 +1,9 @@
-//! The filter configuration: the plugin configuration compiled once (main thread) and the
-//! counters, shared read-only by every worker's streams.
+//! The filter configuration: the plugin configuration compiled once (main thread) by the core's
+//! configure flow, and the counters, shared read-only by every worker's streams.
 
-use crate::host::{log, ConfigHost, Level};
+use crate::host::ConfigHost;
 use crate::metrics::Metrics;
-use bucket_cors_core::{Counter, Policy};
+use bucket_cors_core::{configure, Policy};
 
 pub struct Config {
     pub policy: Policy,
@@ -18,58 +18,15 @@ const _: () = {
 };
 
 impl Config {
-    /// Compiles `json`; `None` (every error logged, `config.invalid` counted) when it is
-    /// refused, which makes Envoy reject the configuration as the Wasm filter's refusal does.
+    /// Compiles `json`; `None` when the core refuses it (every error logged, `config.invalid`
+    /// counted), which makes Envoy reject the configuration as the Wasm filter's refusal does.
     pub fn new(json: &[u8], host: &ConfigHost) -> Option<Config> {
         let metrics = Metrics::define(host);
-        let policy = compile(json);
-        if policy.is_none() {
+        let policy = configure(json, |counter| {
             if let Some(metrics) = &metrics {
-                metrics.increment_on_config(host, Counter::ConfigInvalid);
+                metrics.increment_on_config(host, counter);
             }
-        }
-        Some(Config {
-            policy: policy?,
-            metrics,
-        })
-    }
-}
-
-fn compile(json: &[u8]) -> Option<Policy> {
-    if json.is_empty() {
-        log(
-            Level::Error,
-            "bucket-cors: invalid plugin configuration: none given; configure at least {\"buckets\": {}}",
-        );
-        return None;
-    }
-    match Policy::from_json(json) {
-        Ok(policy) => {
-            log(
-                Level::Info,
-                &format!("bucket-cors: configured {} buckets", policy.bucket_count()),
-            );
-            // Lints are warnings: the configuration is accepted either way.
-            for line in policy.lint_log_lines() {
-                log(Level::Warn, &format!("bucket-cors: {line}"));
-            }
-            Some(policy)
-        }
-        Err(errors) => {
-            log(
-                Level::Error,
-                &format!(
-                    "bucket-cors: invalid plugin configuration, {} errors; refused as a whole",
-                    errors.len()
-                ),
-            );
-            for e in errors.iter() {
-                log(
-                    Level::Error,
-                    &format!("bucket-cors: invalid plugin configuration: {e}"),
-                );
-            }
-            None
-        }
+        })?;
+        Some(Config { policy, metrics })
     }
 }

@@ -1,7 +1,7 @@
 //! Envoy counters for the core's outcomes, defined once per filter configuration with the same
 //! names as the Wasm filter's.
 
-use crate::host::{log, ConfigHost, FilterHost, Level};
+use crate::host::{ConfigHost, FilterHost};
 use bucket_cors_core::Counter;
 
 /// Envoy's id of every counter, at [`Counter::index`].
@@ -17,12 +17,9 @@ impl Metrics {
             match host.define_counter(counter.name()) {
                 Ok(id) => ids[counter.index()] = id,
                 Err(status) => {
-                    log(
-                        Level::Warn,
-                        &format!(
-                            "bucket-cors: cannot define metric {}: {status:?}; counting is off",
-                            counter.name()
-                        ),
+                    log::warn!(
+                        "cannot define metric {}: {status:?}; counting is off",
+                        counter.name()
                     );
                     return None;
                 }
@@ -51,11 +48,5 @@ impl Metrics {
 }
 
 fn warn_increment(counter: Counter, status: impl std::fmt::Debug) {
-    log(
-        Level::Warn,
-        &format!(
-            "bucket-cors: cannot increment metric {}: {status:?}",
-            counter.name()
-        ),
-    );
+    log::warn!("cannot increment metric {}: {status:?}", counter.name());
 }
