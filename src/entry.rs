@@ -1,10 +1,8 @@
 //! The module's start-up export (`_initialize`, through the SDK's `main!`):
 //! the `log` crate's records go to the host's log, a panic is logged at
 //! critical level before the VM traps, and every plugin gets a [`CorsRoot`].
-//! The only file of the crate allowed `unsafe_code`: the macro's export is
-//! `#[no_mangle]` and runs wasi-libc's constructors.
-
-#![allow(unsafe_code)]
+//! The export and its `unsafe` call of wasi-libc's constructors are the
+//! SDK's macro: the crate itself holds no `unsafe`.
 
 use crate::root::CorsRoot;
 use proxy_wasm::traits::RootContext;

@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(resolve(&a, "s3.example.com", "/photos/cat.jpg"), None);
     }
 
-    /// Issue 9: with `example.test` listed too, `s3.example.test` was read as
+    /// Spec §6, nested endpoints: with `example.test` listed too, `s3.example.test` was read as
     /// bucket `s3`, so bucket `s3`'s rules answered for `/photos/...`.
     #[test]
     fn host_equal_to_an_endpoint_is_path_style_even_under_a_shorter_endpoint() {

@@ -414,7 +414,7 @@ mod tests {
             "http*://*",
             "https://*.com",
             "https://*com",
-            // Issue 9: the `*` label sits right under `com`: `evilb.com` matches.
+            // Spec §1: the `*` label sits right under `com`: `evilb.com` matches.
             "https://*b.com",
             "https://app.*",
             "https://a.*.com",

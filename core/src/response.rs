@@ -145,7 +145,7 @@ mod tests {
         );
         assert_eq!(merged_vary(&[b"accept-encoding, ORIGIN"]), None);
         assert_eq!(merged_vary(&[b"*"]), None);
-        // Issue 9: an upstream's repeated `Origin` is kept once, in place.
+        // Spec §4.2: an upstream's repeated `Origin` is kept once, in place.
         assert_eq!(merged_vary(&[b"Origin,Origin"]).as_deref(), Some("Origin"));
         assert_eq!(
             merged_vary(&[b"Origin", b"origin"]).as_deref(),
