@@ -64,8 +64,15 @@ wasm-target:
 		echo "rustup target add $(WASM_TARGET)"; rustup target add $(WASM_TARGET); \
 	fi
 
+# The proxy-wasm crate exports every callback of the ABI and Envoy enters the
+# VM for each exported one on every request; the filter implements only those
+# in src/exports.txt, so the build keeps those and drops the rest with
+# binaryen's wasm-metadce (tests/wasm_exports.rs holds the .wasm to the list).
+WASM_EXPORTS := src/exports.txt
+
 build: wasm-target
 	$(CARGO) build --target $(WASM_TARGET) --release -p bucket-cors
+	scripts/trim-wasm-exports.sh $(WASM_EXPORTS) $(WASM)
 	@ls -l $(WASM)
 
 ## dynamic module ###########################################################
