@@ -6,6 +6,8 @@
 //! [`Policy::decide`] turns a [`Request`] into a [`Decision`]: an [`Action`]
 //! (plain data the host glue applies) and an [`Outcome`] to count;
 //! [`ResponsePlan::header_ops`] says how to edit the response headers.
+//! A bucket's rules document (S3 or OSS XML, docs/spec.md §7) is read and
+//! compiled by the same code into [`StoreRules`].
 //! Nothing here talks to a host, so it is tested natively.
 
 mod bucket;
@@ -13,6 +15,8 @@ mod bucket_table;
 mod compile;
 mod config;
 mod decision;
+mod document;
+mod document_xml;
 mod error;
 mod error_body;
 mod explain;
@@ -30,6 +34,7 @@ mod wildcard;
 
 pub use compile::{Policy, Source};
 pub use decision::{Action, Decision, LocalReply};
+pub use document::{RulesDocument, StoreRules, MAX_DOCUMENT_BYTES};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
 pub use grant::{AllowOrigin, Grant};
