@@ -12,11 +12,13 @@ use serde_json::{json, Value};
 
 /// The document as a CORS configuration of the plugin configuration.
 fn read(xml: &str) -> Result<Value, ConfigErrors> {
+    crate::seeds::write_document(xml.as_bytes());
     RulesDocument::from_xml(xml.as_bytes()).map(|d| serde_json::to_value(d).unwrap())
 }
 
 /// Every error of the read and compiled document, as (where, kind).
 fn errors(bytes: &[u8]) -> Vec<Found> {
+    crate::seeds::write_document(bytes);
     match StoreRules::from_xml(bytes, None) {
         Ok(rules) => panic!("accepted ({} rules)", rules.rule_count()),
         Err(e) => e.iter().map(|e| (e.at.clone(), e.kind.clone())).collect(),
