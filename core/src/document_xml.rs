@@ -167,11 +167,11 @@ pub(crate) fn read(text: &str) -> Result<(RawCors, Vec<ConfigError>), ConfigErro
             return Err(ConfigError { at, kind });
         }
     }
+    // An element being skipped is inside the root, so the root is named.
     let open = match (&r.field, &r.place) {
         (Some((field, _)), _) => Some(field.name()),
         (None, Place::Rule(_)) => Some(RULE),
         (None, Place::Root) => Some(ROOT),
-        (None, _) if r.skip > 0 => Some("an element"),
         (None, Place::Prolog) => {
             return Err(ConfigError {
                 at: String::new(),
