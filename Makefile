@@ -204,7 +204,7 @@ bench: build envoy
 # slower; the core is safe Rust, so the default is none).
 FUZZ_SECONDS       ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
-FUZZ_TARGETS       ?= config request
+FUZZ_TARGETS       ?= config request document
 FUZZ_TOOLCHAIN     ?= nightly
 FUZZ_SANITIZER     ?= none
 

@@ -1,15 +1,42 @@
-//! `bucket-cors check`: the filter's own configuration parser on each file.
+//! `bucket-cors check`: the filter's own parser on each file.
 //!
-//! A valid file prints `NAME: valid (...)` on stdout and its lints, one
-//! `warning: NAME: ...` line each, on stderr; an invalid one prints
-//! `NAME: invalid plugin configuration, N errors:` and then every error, one
-//! per line, on stderr (the same text the filter logs at `on_configure`).
-//! Lints fail the run only with `--deny-warnings`.
+//! A file is a plugin configuration (JSON), or a bucket's rules document
+//! (docs/spec.md §7), what a tenant is about to PUT: S3 or OSS XML (it
+//! starts with `<`), or the AWS CLI's JSON (`{"CORSRules": [...]}`).
+//! A valid file prints `NAME: valid (...)` (`NAME: valid rules document
+//! (...)`) on stdout and its lints, one `warning: NAME: ...` line each, on
+//! stderr; an invalid one prints `NAME: invalid plugin configuration, N
+//! errors:` (`invalid rules document`) and then every error, one per line,
+//! on stderr (the same text the filter logs). Lints fail the run only with
+//! `--deny-warnings`.
 
+use crate::input::{self, Kind};
 use crate::policy;
-use crate::{input, Report};
-use bucket_cors_core::{ConfigErrors, Lint, Policy};
+use crate::Report;
+use bucket_cors_core::{ConfigErrors, Lint, StoreRules};
 use std::fmt::Write;
+
+/// How the tool names what it refuses.
+const CONFIG: &str = "plugin configuration";
+const DOCUMENT: &str = "rules document";
+
+/// A valid file: what it holds, and its lints as printed.
+struct Valid {
+    summary: String,
+    lints: String,
+    warnings: usize,
+}
+
+impl Valid {
+    fn document(name: &str, rules: &StoreRules) -> Valid {
+        let lints = rules.lints();
+        Valid {
+            summary: count(rules.rule_count(), "rule"),
+            lints: describe_lints(name, &lints),
+            warnings: lints.len(),
+        }
+    }
+}
 
 pub fn run(paths: &[String], deny_warnings: bool) -> Report {
     let mut report = Report::default();
@@ -27,24 +54,45 @@ pub fn run(paths: &[String], deny_warnings: bool) -> Report {
                 continue;
             }
         };
-        match policy::compile(&bytes) {
-            Ok(policy) => {
+        let kind = input::kind(&bytes);
+        let checked = match kind {
+            Kind::Config => policy::compile(&bytes).map(|policy| {
                 let lints = policy.lints();
+                Valid {
+                    summary: count(policy.bucket_count(), "bucket"),
+                    lints: describe_lints(name, &lints),
+                    warnings: lints.len(),
+                }
+            }),
+            Kind::XmlDocument => policy::compile_xml(&bytes).map(|r| Valid::document(name, &r)),
+            Kind::JsonDocument => {
+                policy::compile_s3_json(&bytes).map(|r| Valid::document(name, &r))
+            }
+        };
+        let what = match kind {
+            Kind::Config => CONFIG,
+            Kind::XmlDocument | Kind::JsonDocument => DOCUMENT,
+        };
+        match checked {
+            Ok(valid) => {
                 let _ = writeln!(
                     report.out,
-                    "{name}: valid ({}{})",
-                    summary(&policy),
-                    match lints.len() {
+                    "{name}: valid {}({}{})",
+                    match kind {
+                        Kind::Config => String::new(),
+                        _ => format!("{what} "),
+                    },
+                    valid.summary,
+                    match valid.warnings {
                         0 => String::new(),
-                        1 => ", 1 warning".to_string(),
-                        n => format!(", {n} warnings"),
+                        n => format!(", {}", count(n, "warning")),
                     }
                 );
-                report.err.push_str(&describe_lints(name, &lints));
-                report.failed |= deny_warnings && !lints.is_empty();
+                report.err.push_str(&valid.lints);
+                report.failed |= deny_warnings && valid.warnings > 0;
             }
             Err(errors) => {
-                report.err.push_str(&describe_errors(name, &errors));
+                report.err.push_str(&describe(name, what, &errors));
                 report.failed = true;
             }
         }
@@ -52,20 +100,23 @@ pub fn run(paths: &[String], deny_warnings: bool) -> Report {
     report
 }
 
-fn summary(policy: &Policy) -> String {
-    match policy.bucket_count() {
-        1 => "1 bucket".to_string(),
-        n => format!("{n} buckets"),
+/// `1 rule`, `2 rules`.
+fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
     }
 }
 
 /// `NAME: invalid plugin configuration, N errors:` and one indented line per error.
 pub fn describe_errors(name: &str, errors: &ConfigErrors) -> String {
+    describe(name, CONFIG, errors)
+}
+
+/// `NAME: invalid WHAT, N errors:` and one indented line per error.
+fn describe(name: &str, what: &str, errors: &ConfigErrors) -> String {
     let n = errors.len();
-    let mut out = format!(
-        "{name}: invalid plugin configuration, {n} error{}:\n",
-        if n == 1 { "" } else { "s" }
-    );
+    let mut out = format!("{name}: invalid {what}, {}:\n", count(n, "error"));
     for e in errors.iter() {
         let _ = writeln!(out, "  {e}");
     }

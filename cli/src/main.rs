@@ -1,9 +1,10 @@
 //! `bucket-cors`: the operator tool of the bucket-cors filter, built natively
 //! from the same core the wasm filter runs.
 //!
-//! - `check CONFIG...` validates plugin configurations with the filter's own
-//!   parser and prints every error at once, and every lint (a configuration
-//!   the filter accepts but a browser will not use as meant) as a warning;
+//! - `check FILE...` validates plugin configurations, and buckets' rules
+//!   documents (S3/OSS XML, or the AWS CLI's JSON), with the filter's own
+//!   parser and prints every error at once, and every lint (rules the filter
+//!   accepts but a browser will not use as meant) as a warning;
 //! - `import --bucket NAME FILE` turns OSS/S3 GetBucketCors XML or
 //!   `aws s3api get-bucket-cors` JSON into a plugin configuration;
 //! - `explain --config CONFIG --url URL -H 'Origin: ...'` shows, rule by rule,
@@ -40,15 +41,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate plugin configurations (JSON) with the filter's own code;
-    /// prints every error, exit code 1 on any, and every lint as a warning
-    /// on standard error.
+    /// Validate plugin configurations (JSON) and buckets' rules documents
+    /// with the filter's own code; prints every error, exit code 1 on any,
+    /// and every lint as a warning on standard error.
+    ///
+    /// A file starting with `<` is a rules document in S3 or OSS XML (what
+    /// `aws s3api put-bucket-cors` or PutBucketCors sends); a JSON object
+    /// with `CORSRules` at its top is one in the AWS CLI's JSON
+    /// (`--cors-configuration`); anything else is a plugin configuration.
     Check {
-        /// Exit with code 1 when a valid configuration has any lint.
+        /// Exit with code 1 when a valid file has any lint.
         #[arg(long)]
         deny_warnings: bool,
-        /// Plugin configuration files; `-` reads standard input.
-        #[arg(required = true, value_name = "CONFIG")]
+        /// Plugin configurations or rules documents; `-` reads standard input.
+        #[arg(required = true, value_name = "FILE")]
         configs: Vec<String>,
     },
     /// Turn a bucket's CORS rules (OSS or S3 GetBucketCors XML, or

@@ -167,6 +167,132 @@ fn check_reads_stdin_and_reports_each_file() {
     );
 }
 
+// ------------------------------------------------- check: rules documents
+
+/// docs/spec.md §7: `check` reads what a tenant is about to PUT, an OSS or
+/// an S3 document (XML) or the AWS CLI's JSON, told from a plugin
+/// configuration by its first character and top-level key; each file of
+/// one run is judged as what it is.
+#[test]
+fn check_reads_oss_and_s3_documents_and_the_aws_cli_json() {
+    let oss = data("oss-cors.xml");
+    let s3 = data("s3-cors.xml");
+    let json = data("s3-cors.json");
+    let config = repo_file("examples/config/s3-pasted.json");
+    let r = run(&["check", &oss, &s3, &json, &config], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{oss}: valid rules document (2 rules)\n{s3}: valid rules document (2 rules)\n\
+             {json}: valid rules document (2 rules)\n{config}: valid (1 bucket)\n"
+        )
+    );
+    assert_eq!(r.stderr, "");
+}
+
+/// docs/spec.md §7: OSS's and S3's element names are each read (OSS's
+/// `ResponseVary`, S3's `ID` and namespace); the AWS CLI's plural names are
+/// JSON's, not elements of either XML.
+#[test]
+fn check_knows_oss_and_s3_element_names() {
+    let oss = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>\
+               <AllowedMethod>GET</AllowedMethod></CORSRule>\
+               <ResponseVary>false</ResponseVary></CORSConfiguration>";
+    let r = run(&["check", "-"], Some(oss));
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "<stdin>: valid rules document (1 rule)\n", "")
+    );
+    let s3 = r#"<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule>
+        <ID>read</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>
+        </CORSRule></CORSConfiguration>"#;
+    let r = run(&["check", "-"], Some(s3));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "<stdin>: valid rules document (1 rule)\n")
+    );
+    let plural = "<CORSConfiguration><CORSRules><CORSRule><AllowedOrigins>*</AllowedOrigins>\
+                  <AllowedMethod>GET</AllowedMethod></CORSRule></CORSRules></CORSConfiguration>";
+    let r = run(&["check", "-"], Some(plural));
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.lines().collect::<Vec<_>>(),
+        [
+            "<stdin>: invalid rules document, 2 errors:",
+            "  <CORSRules>: is not an element of <CORSConfiguration> (it has CORSRule, ResponseVary)",
+            "  CORSRule: has 0 rules; a configuration has 1 to 100",
+        ]
+    );
+}
+
+/// docs/spec.md §7: every error of a document at once, each naming the rule
+/// (index and ID) and the field: its shape first, then its rules as the
+/// plugin configuration's are judged (the Public Suffix List too).
+#[test]
+fn check_prints_every_error_of_a_document_at_once() {
+    let bad = data("bad-rules.xml");
+    let r = run(&["check", &bad], None);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    let expected = [
+        format!("{bad}: invalid rules document, 5 errors:"),
+        r#"  rule 0 (ID "web") MaxAgeSeconds "one hour": is not a whole number of seconds; write one from 0 to 2147483647"#.into(),
+        "  rule 1 <AllowedOrigins>: is not an element of <CORSRule> (it has ID, AllowedOrigin, AllowedMethod, AllowedHeader, ExposeHeader, MaxAgeSeconds)".into(),
+        r#"  rule 0 (ID "web") AllowedOrigin[1] "https://*.co.uk": would match hosts that anyone can register: the labels after the one holding "*" stop at the public suffix "co.uk" instead of naming a domain, and a matched origin is echoed with credentials allowed; name your domain ("https://*.example.com"), or write "*" to allow every origin without credentials"#.into(),
+        r#"  rule 0 (ID "web") AllowedMethod[1] "PATCH": is not one of GET, PUT, POST, DELETE, HEAD (upper case)"#.into(),
+        "  rule 1 AllowedOrigin: is empty; at least one origin is required".into(),
+    ];
+    assert_eq!(r.stderr.lines().collect::<Vec<_>>(), expected);
+}
+
+/// docs/spec.md §7: a document over the size limit is refused unread, with
+/// that one error; one at the limit is read.
+#[test]
+fn check_refuses_a_document_over_the_size_limit() {
+    use bucket_cors_spec::RULES_DOCUMENT_MAX_BYTES as MAX;
+    let body = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>\
+                <AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
+    let padded = |total: usize| format!("{body}<!--{}-->", "x".repeat(total - body.len() - 7));
+    let r = run(&["check", "-"], Some(&padded(MAX)));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "<stdin>: valid rules document (1 rule)\n")
+    );
+    let r = run(&["check", "-"], Some(&padded(MAX + 1)));
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "<stdin>: invalid rules document, 1 error:\n  the document is {} bytes; a rules document has at most {MAX}\n",
+            MAX + 1
+        )
+    );
+}
+
+/// docs/spec.md §6, §7: a document's lints are printed as a configuration's
+/// are, named by rule without a bucket; `--deny-warnings` fails on them.
+#[test]
+fn check_prints_the_lints_of_a_document() {
+    let upload = "<CORSConfiguration><CORSRule><ID>up</ID><AllowedOrigin>https://app.example.com</AllowedOrigin>\
+                  <AllowedMethod>PUT</AllowedMethod><AllowedHeader>content-type</AllowedHeader>\
+                  </CORSRule></CORSConfiguration>";
+    let r = run(&["check", "-"], Some(upload));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "<stdin>: valid rules document (1 rule, 1 warning)\n"
+    );
+    assert!(
+        r.stderr
+            .starts_with("warning: <stdin>: rule 0 (ID \"up\") ExposeHeader: PUT or POST is allowed but ETag is not exposed"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["check", "--deny-warnings", "-"], Some(upload));
+    assert_eq!(r.code, 1);
+}
+
 /// What the filter's own parser says about `json`, one error a line.
 fn core_errors(json: &str) -> String {
     bucket_cors_core::Policy::from_json(json.as_bytes())
@@ -369,8 +495,8 @@ fn import_refuses_malformed_and_unknown_documents() {
     assert_eq!(
         r.stderr,
         "<stdin>: cannot import:\n\
-         \x20 rule 0 <CORSRule> has an unknown element <AllowedOrign> (expected ID, AllowedOrigin, AllowedMethod, AllowedHeader, ExposeHeader, MaxAgeSeconds)\n\
-         \x20 rule 0 MaxAgeSeconds \"ten\": not an integer\n"
+         \x20 rule 0 <AllowedOrign>: is not an element of <CORSRule> (it has ID, AllowedOrigin, AllowedMethod, AllowedHeader, ExposeHeader, MaxAgeSeconds)\n\
+         \x20 rule 0 MaxAgeSeconds \"ten\": is not a whole number of seconds; write one from 0 to 2147483647\n"
     );
     let r = run(
         &["import", "--bucket", "b", "-"],
@@ -389,7 +515,7 @@ fn import_refuses_malformed_and_unknown_documents() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("CORSRules[0].AllowedMethod: unknown field `AllowedMethod`"),
+            .contains("rule 0 AllowedMethod: unknown field `AllowedMethod`"),
         "{}",
         r.stderr
     );

@@ -273,11 +273,23 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
 /// Where a value sits in the configuration, rendered only for an error:
 /// a configuration of 100,000 buckets is checked without formatting any.
 #[derive(Clone, Copy)]
-enum At<'a> {
+pub(crate) enum At<'a> {
     Bucket(&'a str),
     Policy(&'a str),
     Default,
+    /// A bucket's rules document (spec §7): its rules are named alone.
+    Document,
     Rule(&'a At<'a>, usize, Option<&'a str>),
+}
+
+impl At<'_> {
+    /// `field` where this is: `bucket "photos" CORSRule`, or `CORSRule` in a document.
+    pub(crate) fn field(&self, field: &str) -> String {
+        match self {
+            At::Document => field.to_owned(),
+            at => format!("{at} {field}"),
+        }
+    }
 }
 
 impl fmt::Display for At<'_> {
@@ -286,13 +298,21 @@ impl fmt::Display for At<'_> {
             At::Bucket(name) => write!(f, "bucket {name:?}"),
             At::Policy(name) => write!(f, "policy {name:?}"),
             At::Default => f.write_str("default"),
-            At::Rule(cors, i, Some(id)) => write!(f, "{cors} rule {i} (ID {id:?})"),
-            At::Rule(cors, i, None) => write!(f, "{cors} rule {i}"),
+            At::Document => Ok(()),
+            At::Rule(cors, i, id) => {
+                if !matches!(cors, At::Document) {
+                    write!(f, "{cors} ")?;
+                }
+                match id {
+                    Some(id) => write!(f, "rule {i} (ID {id:?})"),
+                    None => write!(f, "rule {i}"),
+                }
+            }
         }
     }
 }
 
-fn compile_cors(
+pub(crate) fn compile_cors(
     at: At<'_>,
     cors: RawCors,
     public_suffix: Option<PublicSuffix>,
@@ -301,7 +321,7 @@ fn compile_cors(
     let before = errors.len();
     if cors.rules.is_empty() || cors.rules.len() > MAX_RULES {
         errors.push(ConfigError {
-            at: format!("{at} CORSRule"),
+            at: at.field("CORSRule"),
             kind: ErrorKind::RuleCount(cors.rules.len()),
         });
     }

@@ -4,7 +4,7 @@
 //! This is only the shape; meaning is checked in `compile`.
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::fmt;
@@ -52,8 +52,10 @@ pub struct RawPolicy {
     pub debug_headers: bool,
 }
 
-/// One bucket's CORS configuration, as PutBucketCors takes it.
-#[derive(Debug, Deserialize)]
+/// One bucket's CORS configuration, as PutBucketCors takes it. Written
+/// back (`Serialize`) in the OSS spellings, as `bucket-cors import` prints
+/// a rules document read into this model.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCors {
     #[serde(rename = "CORSRule", alias = "CORSRules")]
@@ -61,13 +63,13 @@ pub struct RawCors {
     #[serde(rename = "ResponseVary", default = "yes")]
     pub response_vary: bool,
     /// `enforce` (default) or `report`: evaluate and count, change nothing.
-    #[serde(rename = "Mode", default)]
+    #[serde(rename = "Mode", default, skip_serializing_if = "Mode::is_enforce")]
     pub mode: Mode,
 }
 
 /// A bucket's `Mode`: `report` lets a team switch from a backend's own CORS
 /// by watching what the filter would do before it does it.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     #[default]
@@ -75,23 +77,43 @@ pub enum Mode {
     Report,
 }
 
-/// One `CORSRule`.
-#[derive(Debug, Deserialize)]
+impl Mode {
+    fn is_enforce(&self) -> bool {
+        *self == Mode::Enforce
+    }
+}
+
+/// One `CORSRule`; written back with empty lists and unset fields left out.
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
-    #[serde(rename = "ID", default)]
+    #[serde(rename = "ID", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "AllowedOrigin", alias = "AllowedOrigins")]
     pub allowed_origin: Vec<String>,
     #[serde(rename = "AllowedMethod", alias = "AllowedMethods")]
     pub allowed_method: Vec<String>,
-    #[serde(rename = "AllowedHeader", alias = "AllowedHeaders", default)]
+    #[serde(
+        rename = "AllowedHeader",
+        alias = "AllowedHeaders",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub allowed_header: Vec<String>,
-    #[serde(rename = "ExposeHeader", alias = "ExposeHeaders", default)]
+    #[serde(
+        rename = "ExposeHeader",
+        alias = "ExposeHeaders",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub expose_header: Vec<String>,
     /// Any JSON number, so that a negative, fractional or `-0` value gets a
     /// message of its own rather than a type error.
-    #[serde(rename = "MaxAgeSeconds", default)]
+    #[serde(
+        rename = "MaxAgeSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_age_seconds: Option<serde_json::Number>,
 }
 
@@ -122,6 +144,12 @@ pub enum UpstreamCors {
 /// list through as a valid configuration.
 #[derive(Debug)]
 pub struct Object<T>(pub T);
+
+impl<T: Serialize> Serialize for Object<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -53,6 +53,23 @@ pub enum ErrorKind {
     /// `unmatched_preflight: forward` with `upstream_cors: strip`: the
     /// forwarded preflight's answer would lose its CORS headers.
     ForwardedPreflightStripped,
+    /// A rules document of this many bytes, over the limit (spec §7).
+    DocumentTooLarge(usize),
+    /// A rules document that is not well-formed XML (or not UTF-8): the
+    /// reader's words and where. Reported alone: nothing after it is read.
+    Xml(String),
+    /// The root element is not `<CORSConfiguration>`.
+    NotCorsConfiguration,
+    /// An element its parent does not have; the parent's name.
+    UnknownElement(&'static str),
+    /// An element inside a field that holds text; the element's name.
+    ElementInText(String),
+    /// Text beside the elements of `<CORSConfiguration>` or `<CORSRule>`.
+    TextBesideElements,
+    /// An element given twice where it is allowed once.
+    GivenTwice,
+    /// `ResponseVary` other than `true` or `false`.
+    NotBool,
 }
 
 /// Why an `AllowedOrigin` entry is refused (spec §1).
@@ -137,6 +154,26 @@ impl fmt::Display for ErrorKind {
             ErrorKind::MaxAgeNegativeZero => {
                 f.write_str("is -0, which JSON reads as a fraction, not a whole number; write 0")
             }
+            ErrorKind::DocumentTooLarge(n) => write!(
+                f,
+                "the document is {n} bytes; a rules document has at most {}",
+                crate::document::MAX_DOCUMENT_BYTES
+            ),
+            ErrorKind::Xml(m) => write!(f, "not well-formed XML: {m}"),
+            ErrorKind::NotCorsConfiguration => f.write_str(
+                "is the root element; a rules document is a <CORSConfiguration> (PutBucketCors, GetBucketCors)",
+            ),
+            ErrorKind::UnknownElement(parent) => write!(
+                f,
+                "is not an element of <{parent}> (it has {})",
+                crate::document_xml::children_of(parent)
+            ),
+            ErrorKind::ElementInText(name) => {
+                write!(f, "holds the element <{name}>, where it holds text only")
+            }
+            ErrorKind::TextBesideElements => f.write_str("holds text beside its elements"),
+            ErrorKind::GivenTwice => f.write_str("is given more than once; it is allowed once"),
+            ErrorKind::NotBool => f.write_str("is not true or false"),
         }
     }
 }

@@ -9,6 +9,8 @@
 //! Both glues run the same flow through [`configure`] (the configuration's
 //! log lines and refusal count) and [`Stream`] (per stream: decide, count,
 //! log, then the response edits), and only move bytes to and from their host.
+//! A bucket's rules document (S3 or OSS XML, docs/spec.md §7) is read and
+//! compiled by the same code into [`StoreRules`].
 //! Nothing here talks to a host, so it is tested natively; log lines go
 //! through the `log` facade, which each glue points at its host's log.
 
@@ -18,6 +20,8 @@ mod compile;
 mod config;
 mod configure;
 mod decision;
+mod document;
+mod document_xml;
 mod error;
 mod error_body;
 mod explain;
@@ -37,6 +41,7 @@ mod wildcard;
 pub use compile::{Policy, Source};
 pub use configure::configure;
 pub use decision::{Action, Decision, LocalReply};
+pub use document::{RulesDocument, StoreRules, MAX_DOCUMENT_BYTES};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
 pub use grant::{AllowOrigin, Grant};

@@ -25,6 +25,8 @@ pub enum Label<'p> {
     Policy(&'p str),
     Bucket(&'p str),
     Default,
+    /// A bucket's rules document on its own (spec §7): rules are named alone.
+    Document,
 }
 
 /// One finding: where, and what.
@@ -78,6 +80,7 @@ impl fmt::Display for Label<'_> {
             Label::Policy(name) => write!(f, "policy {name:?}"),
             Label::Bucket(name) => write!(f, "bucket {name:?}"),
             Label::Default => f.write_str("default"),
+            Label::Document => Ok(()),
         }
     }
 }
@@ -146,7 +149,9 @@ impl fmt::Display for Lint<'_> {
             // A finding about the whole configuration.
             return write!(f, "{}: {}", self.at, self.kind);
         };
-        write!(f, "{} ", self.at)?;
+        if self.at != Label::Document {
+            write!(f, "{} ", self.at)?;
+        }
         rule_name(f, rule, self.id)?;
         write!(f, " {}: {}", self.kind.field(), self.kind)
     }
@@ -243,7 +248,7 @@ impl Policy {
 }
 
 /// The lints of one CORS configuration, in rule order.
-fn lint_configuration<'p>(at: Label<'p>, cors: &'p BucketCors, out: &mut Vec<Lint<'p>>) {
+pub(crate) fn lint_configuration<'p>(at: Label<'p>, cors: &'p BucketCors, out: &mut Vec<Lint<'p>>) {
     for (index, rule) in cors.rules.iter().enumerate() {
         let mut push = |kind| {
             out.push(Lint {

@@ -52,6 +52,9 @@ pub const SPEC_EXAMPLE: &str = r#"{
   "unmatched_preflight": "reject"
 }"#;
 
+/// Spec §7: the largest rules document read, in bytes (64 KB, S3's limit).
+pub const RULES_DOCUMENT_MAX_BYTES: usize = 65536;
+
 /// Spec §3.7: the `Vary` of every preflight answer of the filter.
 pub const PREFLIGHT_VARY: &str =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
@@ -136,6 +139,17 @@ mod tests {
         assert!(
             spec.contains(&format!("```json\n{SPEC_EXAMPLE}\n```")),
             "docs/spec.md §1's example differs from spec::SPEC_EXAMPLE"
+        );
+    }
+
+    #[test]
+    fn the_rules_document_limit_is_the_one_docs_spec_md_states() {
+        let spec = include_str!("../../docs/spec.md");
+        assert!(
+            spec.contains(&format!(
+                "- Size: at most {RULES_DOCUMENT_MAX_BYTES} bytes (64 KB"
+            )),
+            "docs/spec.md §7's size limit differs from spec::RULES_DOCUMENT_MAX_BYTES"
         );
     }
 

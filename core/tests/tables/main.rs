@@ -1,6 +1,6 @@
 //! The core's table tests against `docs/spec.md`, in one test binary:
-//! configuration (§1, §6), decisions by spec section, outcomes, lints and
-//! the opt-in refusal reason (issue 13).
+//! configuration (§1, §6), a bucket's rules document (§7), decisions by spec
+//! section, outcomes, lints and the opt-in refusal reason (issue 13).
 //! `CASE=<substring>` runs only the cases whose name contains it.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
@@ -10,6 +10,7 @@ mod common;
 mod config;
 mod debug_headers;
 mod decision;
+mod document;
 mod lints;
 mod outcome;
 mod seeds;

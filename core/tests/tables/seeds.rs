@@ -4,7 +4,8 @@
 //! `<dir>/request/case-<hash>`, in the input encoding of the fuzz `request`
 //! target (the configuration as a one-line JSON first line, then one
 //! `name value` line per request header), and its configuration JSON as
-//! written as `<dir>/config/case-<hash>.json`. The hash of the content names
+//! written as `<dir>/config/case-<hash>.json`; each rules document of the
+//! document tables as `<dir>/document/case-<hash>.xml`. The hash of the content names
 //! the file, so a rerun rewrites the same files and a configuration many
 //! cases share is one seed. Unset, nothing is recorded or written.
 //!
@@ -75,6 +76,17 @@ pub fn write(policy: &Policy, req: &Req) {
     );
     let name = format!("case-{:016x}.json", fnv1a(json.as_bytes()));
     save(&dir.join("config"), &name, json.as_bytes());
+}
+
+/// Writes a rules document of a case (spec §7) as `<dir>/document/case-<hash>.xml`,
+/// when seeds are written and it fits the fuzz runs' `-max_len` (the
+/// Makefile's; libFuzzer would cut a longer one).
+pub fn write_document(xml: &[u8]) {
+    const FUZZ_MAX_LEN: usize = 8192;
+    if let (Some(dir), true) = (seed_dir(), xml.len() <= FUZZ_MAX_LEN) {
+        let name = format!("case-{:016x}.xml", fnv1a(xml));
+        save(&dir.join("document"), &name, xml);
+    }
 }
 
 /// The configuration on one line: a JSON string never holds a raw line
