@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bucket_cors_spec::names::{ACAC, ACAM, ACAO, ACEH, ACMA, CONTENT_TYPE};
 use bucket_cors_spec::{body_403, PREFLIGHT_VARY};
 
-use crate::expect::{self, Body, Vary};
+use crate::expect::{self, Body, ExpectedInterim, Vary};
 use crate::{ObjStore, RawRequest, Response};
 
 /// The header that tags each request with its case name (to find it in the upstream log).
@@ -95,7 +95,7 @@ pub struct Case {
     pub within: Duration,
     /// `Some`: exactly these interim (1xx) responses first, in order, each with exactly these
     /// `Access-Control-*` headers; `None`: not checked.
-    pub interim: Option<Vec<(u16, Vec<(&'static str, String)>)>>,
+    pub interim: Option<Vec<ExpectedInterim>>,
 }
 
 /// Starts a case answered through the filter. Defaults: status 200, no `Access-Control-*`

@@ -35,13 +35,12 @@ pub fn cors_headers(resp: &Response, acx: &[(&str, String)], problems: &mut Vec<
     cors_lines("", &resp.headers, acx, problems);
 }
 
+/// An expected interim (1xx) response: its status and exactly its `Access-Control-*` headers.
+pub type ExpectedInterim = (u16, Vec<(&'static str, String)>);
+
 /// The interim (1xx) responses: exactly these statuses in this order, each with exactly these
 /// `Access-Control-*` headers (as [`cors_headers`]).
-pub fn interim(
-    resp: &Response,
-    want: &[(u16, Vec<(&'static str, String)>)],
-    problems: &mut Vec<String>,
-) {
+pub fn interim(resp: &Response, want: &[ExpectedInterim], problems: &mut Vec<String>) {
     let got: Vec<u16> = resp.interim.iter().map(|i| i.status).collect();
     let statuses: Vec<u16> = want.iter().map(|(s, _)| *s).collect();
     if got != statuses {
