@@ -151,6 +151,29 @@ mod tests {
         );
     }
 
+    /// Spec §6: several ACRM lines match no method, but each rule still
+    /// says the first condition it fails, the Origin first.
+    #[test]
+    fn explain_of_several_acrm_lines_checks_the_origin_first() {
+        let p = policy();
+        let e = p.explain(&req(&[
+            (":method", "OPTIONS"),
+            (":authority", "h"),
+            (":path", "/photos/k"),
+            ("origin", "https://www.a.com"),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-method", "GET"),
+        ]));
+        assert_eq!(
+            e.rules[0].verdict,
+            Err("several Access-Control-Request-Method lines match no AllowedMethod".into())
+        );
+        assert_eq!(
+            e.rules[1].verdict,
+            Err("Origin \"https://www.a.com\" matches no AllowedOrigin".into())
+        );
+    }
+
     #[test]
     fn explain_of_an_actual_request_checks_its_own_method_and_no_headers() {
         let p = policy();
