@@ -709,3 +709,148 @@ fn a_typo_in_an_istio_plugin_config_field_is_refused() {
         "the error must name the field: {errors}"
     );
 }
+
+// ------------------------------------------------- interim responses (spec §2.4)
+
+/// Every YAML file under `envoy/` and `examples/`, and every `yaml` block of the README: the
+/// Envoy configurations this repository shows, whole or in part.
+fn shipped_yaml() -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .map(|e| e.expect("readable dir entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.to_string_lossy().into_owned();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+                let rel = path.strip_prefix(repo()).unwrap_or(&path);
+                out.push((
+                    rel.display().to_string(),
+                    fs::read_to_string(&path).unwrap(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for dir in ["envoy", "examples"] {
+        walk(&repo().join(dir), &mut out);
+    }
+    let readme = read("README.md");
+    for (i, block) in readme.split("```yaml\n").skip(1).enumerate() {
+        let block = block.split("```").next().unwrap_or_default();
+        out.push((format!("README.md yaml block {}", i + 1), block.to_owned()));
+    }
+    out
+}
+
+/// Where `doc` enables the connection manager's `proxy_100_continue` in front of a bucket-cors
+/// filter that strips the upstream's CORS (`upstream_cors` other than `"pass"`): Envoy shows
+/// interim responses to no filter, so an upstream's `100 Continue` or `103 Early Hints` would
+/// keep its `Access-Control-Allow-*` headers. One line per such filter.
+fn interim_leaks(label: &str, doc: &Yaml) -> Vec<String> {
+    let mut out = Vec::new();
+    match doc {
+        Yaml::Hash(h) => {
+            let proxies_1xx = doc["proxy_100_continue"].as_bool() == Some(true);
+            if proxies_1xx && !doc["http_filters"].is_badvalue() {
+                for entry in list(&doc["http_filters"]) {
+                    let typed = typed_config(label, entry);
+                    let plugin = match typed["@type"].as_str() {
+                        Some(WASM_TYPE)
+                            if typed["config"]["root_id"].as_str() == Some("bucket-cors") =>
+                        {
+                            &typed["config"]["configuration"]["value"]
+                        }
+                        Some(MODULE_TYPE)
+                            if typed["dynamic_module_config"]["name"].as_str()
+                                == Some("bucket_cors_module") =>
+                        {
+                            &typed["filter_config"]["value"]
+                        }
+                        _ => continue,
+                    };
+                    let plugin: Value =
+                        serde_json::from_str(str_at(label, plugin, "plugin configuration"))
+                            .unwrap_or_else(|e| {
+                                panic!("{label}: plugin configuration is not JSON: {e}")
+                            });
+                    if plugin["upstream_cors"].as_str() != Some("pass") {
+                        out.push(format!(
+                            "{label}: proxy_100_continue: true in front of bucket-cors with upstream_cors \"strip\""
+                        ));
+                    }
+                }
+            }
+            for v in h.values() {
+                out.extend(interim_leaks(label, v));
+            }
+        }
+        Yaml::Array(items) => {
+            for v in items {
+                out.extend(interim_leaks(label, v));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// docs/spec.md §2.4: no configuration shipped here proxies interim responses past a filter
+/// that strips the upstream's CORS, since those responses are out of the filter's reach.
+#[test]
+fn no_shipped_envoy_configuration_proxies_interim_responses_past_a_stripping_filter() {
+    let shipped = shipped_yaml();
+    assert!(
+        shipped.iter().any(|(l, _)| l == "envoy/envoy.yaml")
+            && shipped
+                .iter()
+                .any(|(l, _)| l.starts_with("README.md yaml block")),
+        "the check must see envoy/ and the README: {:?}",
+        shipped.iter().map(|(l, _)| l).collect::<Vec<_>>()
+    );
+    let mut leaks = Vec::new();
+    for (label, text) in &shipped {
+        let docs = YamlLoader::load_from_str(text)
+            .unwrap_or_else(|e| panic!("{label}: invalid YAML: {e}"));
+        for doc in &docs {
+            leaks.extend(interim_leaks(label, doc));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+/// The check above finds what it looks for: envoy/envoy.yaml and envoy/envoy-module.yaml with
+/// `proxy_100_continue: true` added are caught, and are not once the plugin configuration says
+/// `upstream_cors: "pass"`.
+#[test]
+fn proxy_100_continue_in_front_of_a_stripping_filter_is_caught() {
+    for label in ["envoy/envoy.yaml", "envoy/envoy-module.yaml"] {
+        let text = read(label);
+        let hcm_type = "HttpConnectionManager\n";
+        let at = text.find(hcm_type).expect("an HCM typed_config") + hcm_type.len();
+        let indent = " ".repeat(16);
+        let proxied = format!(
+            "{}{indent}proxy_100_continue: true\n{}",
+            &text[..at],
+            &text[at..]
+        );
+        let doc = yaml_doc(label, &proxied);
+        assert_eq!(interim_leaks(label, &doc).len(), 1, "{label}: not caught");
+        let passed = proxied.replacen(
+            "\"path_style\": true,",
+            "\"path_style\": true, \"upstream_cors\": \"pass\",",
+            1,
+        );
+        assert_ne!(
+            passed, proxied,
+            "{label}: the plugin configuration changed shape"
+        );
+        assert!(
+            interim_leaks(label, &yaml_doc(label, &passed)).is_empty(),
+            "{label}"
+        );
+    }
+}

@@ -282,7 +282,7 @@ fn render_action(out: &mut String, label: &str, action: &Action, response: &[(St
             let removes: Vec<&str> = ops
                 .iter()
                 .filter_map(|op| match op {
-                    HeaderOp::Remove(n) => Some(*n),
+                    HeaderOp::Remove(n) => Some(n.as_ref()),
                     HeaderOp::Set(..) => None,
                 })
                 .collect();

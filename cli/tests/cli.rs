@@ -128,6 +128,36 @@ fn check_refuses_wildcards_anyone_can_register_under_and_ports_never_sent() {
     assert_eq!(r.stderr.lines().collect::<Vec<_>>(), expected);
 }
 
+/// docs/spec.md §1: a wildcard over an IP address (all-digit labels after the `*`, or a `*`
+/// inside an IPv6 literal) is refused by `check` with the filter's own error, the Public Suffix
+/// List notwithstanding (it reads a number as a top-level domain).
+#[test]
+fn check_refuses_wildcards_over_ip_addresses_as_the_filter_does() {
+    let config = r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": [
+        "https://*.1.1.1", "http://*.0.0.1", "http://[::1*]:8080", "https://*.example.com"
+    ], "AllowedMethod": ["GET"]}]}}}"#;
+    let r = run(&["check", "-"], Some(config));
+    assert_eq!(r.code, 1);
+    let filter = core_errors(config);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "<stdin>: invalid plugin configuration, 3 errors:\n  {}\n",
+            filter.replace('\n', "\n  ")
+        )
+    );
+    for (i, value) in ["https://*.1.1.1", "http://*.0.0.1", "http://[::1*]:8080"]
+        .iter()
+        .enumerate()
+    {
+        let line = r.stderr.lines().nth(i + 1).unwrap_or_default();
+        assert!(
+            line.contains(&format!("AllowedOrigin[{i}] {value:?}")) && line.contains("IP address"),
+            "{line}"
+        );
+    }
+}
+
 #[test]
 fn check_reads_stdin_and_reports_each_file() {
     let empty = r#"{"buckets": {"a": {"CORSRule": []}}}"#;

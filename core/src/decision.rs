@@ -178,7 +178,9 @@ impl Miss<'_> {
 fn actual_grant(cors: &BucketCors, req: &Request<'_>) -> Option<Grant> {
     let (raw, parsed) = origin_of(req)?;
     cors.rules.iter().enumerate().find_map(|(i, rule)| {
-        let matched = rule.check(parsed.as_deref(), req.method, None).ok()?;
+        let matched = rule
+            .check(parsed.as_deref(), Single::One(req.method), None)
+            .ok()?;
         Some(grant_for(matched, raw, i))
     })
 }
@@ -187,14 +189,11 @@ fn actual_grant(cors: &BucketCors, req: &Request<'_>) -> Option<Grant> {
 /// why none does.
 fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> Result<LocalReply, Refusal> {
     let (raw, parsed) = origin_of(req).ok_or(Refusal::Origin)?;
-    let Single::One(method) = req.request_method else {
-        return Err(Refusal::Method);
-    };
     let requested = parse_request_headers(&req.request_headers);
     let mut refusal = Refusal::Origin;
     let mut winner = None;
     for (i, rule) in cors.rules.iter().enumerate() {
-        match rule.check(parsed.as_deref(), method, Some(&requested)) {
+        match rule.check(parsed.as_deref(), req.request_method, Some(&requested)) {
             Ok(matched) => {
                 winner = Some((i, rule, matched));
                 break;

@@ -93,6 +93,9 @@ pub enum OriginError {
     /// A wildcard whose fixed labels name no domain: it reaches every host
     /// (empty), or every name anyone can register under this public suffix.
     TooBroad(String),
+    /// A wildcard over an IP address (`https://*.1.1.1`, `http://[::1*]`):
+    /// an address has no subdomains, so it reaches other owners' addresses.
+    WildcardOverIpAddress,
     SeveralStars,
 }
 
@@ -204,6 +207,7 @@ impl fmt::Display for OriginError {
             ),
             OriginError::TooBroad(reach) if reach.is_empty() => f.write_str("would match every host, and a matched origin is echoed with credentials allowed; write \"*\" to allow every origin without credentials"),
             OriginError::TooBroad(reach) => write!(f, "would match hosts that anyone can register: the labels after the one holding \"*\" stop at the public suffix {reach:?} instead of naming a domain, and a matched origin is echoed with credentials allowed; name your domain (\"https://*.example.com\"), or write \"*\" to allow every origin without credentials"),
+            OriginError::WildcardOverIpAddress => f.write_str("puts \"*\" over an IP address, which has no subdomains: the wildcard would match other owners' addresses (\"https://*.1.1.1\" matches \"https://8.1.1.1\"), and a matched origin is echoed with credentials allowed; list each address you mean (\"https://192.0.2.10\"), or write \"*\" to allow every origin without credentials"),
             OriginError::SeveralStars => {
                 f.write_str("has more than one \"*\"; at most one is allowed")
             }

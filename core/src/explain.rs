@@ -66,15 +66,9 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
         Single::Many => Err("the request has several Origin lines".to_string()),
     };
     let (method, method_name) = if preflight {
-        match req.request_method {
-            Single::One(m) => (Ok(m), "Access-Control-Request-Method"),
-            _ => (
-                Err("several Access-Control-Request-Method lines".to_string()),
-                "",
-            ),
-        }
+        (req.request_method, "Access-Control-Request-Method")
     } else {
-        (Ok(req.method), "method")
+        (Single::One(req.method), "method")
     };
     let requested = preflight.then(|| parse_request_headers(&req.request_headers));
     cors.rules
@@ -83,19 +77,21 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
         .map(|(index, rule)| {
             let verdict = (|| {
                 let (raw, parsed) = origin.clone()?;
-                let m = method.clone()?;
                 let raw = String::from_utf8_lossy(raw);
-                match rule.check(parsed.as_deref(), m, requested.as_ref()) {
+                match rule.check(parsed.as_deref(), method, requested.as_ref()) {
                     Ok(_) => Ok(()),
                     Err(Miss::Origin) if parsed.is_some() => Err(format!("Origin {raw:?} matches no AllowedOrigin")),
                     Err(Miss::Origin) => Err(format!(
                         "Origin {raw:?} is not a serialized origin, so only \"*\" could match, and AllowedOrigin has no \"*\""
                     )),
-                    Err(Miss::Method) => Err(format!(
-                        "{method_name} {:?} is not in AllowedMethod ({})",
-                        String::from_utf8_lossy(m),
-                        rule.allow_methods
-                    )),
+                    Err(Miss::Method) => Err(match method {
+                        Single::One(m) => format!(
+                            "{method_name} {:?} is not in AllowedMethod ({})",
+                            String::from_utf8_lossy(m),
+                            rule.allow_methods
+                        ),
+                        _ => format!("several {method_name} lines match no AllowedMethod"),
+                    }),
                     Err(Miss::Header(h)) => Err(format!("requested header {h:?} matches no AllowedHeader")),
                     Err(Miss::HeaderList(e)) => {
                         Err(format!("Access-Control-Request-Headers is refused: {}", e.describe()))
@@ -148,6 +144,29 @@ mod tests {
         assert_eq!(
             e.rules[0].verdict,
             Err("requested header \"x-other\" matches no AllowedHeader".into())
+        );
+        assert_eq!(
+            e.rules[1].verdict,
+            Err("Origin \"https://www.a.com\" matches no AllowedOrigin".into())
+        );
+    }
+
+    /// Spec §6: several ACRM lines match no method, but each rule still
+    /// says the first condition it fails, the Origin first.
+    #[test]
+    fn explain_of_several_acrm_lines_checks_the_origin_first() {
+        let p = policy();
+        let e = p.explain(&req(&[
+            (":method", "OPTIONS"),
+            (":authority", "h"),
+            (":path", "/photos/k"),
+            ("origin", "https://www.a.com"),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-method", "GET"),
+        ]));
+        assert_eq!(
+            e.rules[0].verdict,
+            Err("several Access-Control-Request-Method lines match no AllowedMethod".into())
         );
         assert_eq!(
             e.rules[1].verdict,

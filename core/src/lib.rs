@@ -66,14 +66,27 @@ pub mod names {
     pub const ACAH: &str = "access-control-allow-headers";
     pub const ACEH: &str = "access-control-expose-headers";
     pub const ACMA: &str = "access-control-max-age";
-    /// Private Network Access (a draft browsers put on hold): never granted,
-    /// but an upstream's copy is removed like the other allow headers.
-    pub const ACAPN: &str = "access-control-allow-private-network";
     pub const VARY: &str = "vary";
     pub const CONTENT_TYPE: &str = "content-type";
     /// With `debug_headers`: why a preflight was refused (spec §6).
     pub const REFUSAL: &str = "x-bucket-cors-refusal";
-    /// The CORS response headers an upstream may set and the filter replaces
-    /// (every `Access-Control-Allow-*`, `-Expose-Headers` and `-Max-Age`).
-    pub const OWNED: [&str; 7] = [ACAO, ACAC, ACAM, ACAH, ACAPN, ACEH, ACMA];
+    /// The `Access-Control-Allow-*` family, owned as a whole (spec §2.4):
+    /// Private Network Access's `-Private-Network`, its successors and any
+    /// name to come are the filter's too, never granted.
+    pub const ALLOW_FAMILY: &str = "access-control-allow-";
+
+    /// Whether the filter owns this response header (lower case, as Envoy
+    /// gives names): every `Access-Control-Allow-*`, ACEH and ACMA. An
+    /// upstream's copy is replaced or removed.
+    pub fn is_owned(name: &str) -> bool {
+        name.starts_with(ALLOW_FAMILY) || name == ACEH || name == ACMA
+    }
+
+    /// An owned name as a `'static` string when it is one the filter sets,
+    /// so the common upstream headers cost no copy.
+    pub(crate) fn set_by_the_filter(name: &str) -> Option<&'static str> {
+        [ACAO, ACAC, ACAM, ACAH, ACEH, ACMA]
+            .into_iter()
+            .find(|n| *n == name)
+    }
 }

@@ -173,6 +173,9 @@ pub(crate) fn parse_origin_pattern(
         }
     }
     if let Some(star) = host.iter().position(|&c| c == b'*') {
+        if over_ip_address(host, star) {
+            return Err(OriginError::WildcardOverIpAddress);
+        }
         if let Some(reach) = wildcard_reach(host, star, public_suffix) {
             return Err(OriginError::TooBroad(reach));
         }
@@ -187,6 +190,19 @@ pub(crate) fn parse_origin_pattern(
     })
 }
 
+/// Spec §1: an IP address has no subdomains, so a `*` over one reaches other
+/// owners' addresses (`*.1.1.1` matches `8.1.1.1`): a `*` inside an IPv6
+/// literal, or one followed in the host by what could be the tail of an
+/// IPv4 address (digits and dots, a digit at least). Browsers serialize an
+/// IPv4 host in dotted decimal, and read a host whose last label is a number
+/// as one, so digits and dots are all such a tail can hold.
+fn over_ip_address(host: &[u8], star: usize) -> bool {
+    let tail = &host[star + 1..];
+    host.first() == Some(&b'[')
+        || (tail.iter().any(u8::is_ascii_digit)
+            && tail.iter().all(|c| c.is_ascii_digit() || *c == b'.'))
+}
+
 /// Spec §1: the labels after the one holding the `*` must name a domain, so
 /// that the wildcard reaches only its owner's hosts. Returns what it would
 /// reach otherwise: `""` for every host, else the suffix its fixed labels
@@ -195,9 +211,6 @@ pub(crate) fn parse_origin_pattern(
 /// List), also fixed labels that are a public suffix alone (`*.co.uk`,
 /// `*.github.io`).
 fn wildcard_reach(host: &[u8], star: usize, public_suffix: Option<PublicSuffix>) -> Option<String> {
-    if host.first() == Some(&b'[') {
-        return Some(String::new());
-    }
     let rest = &host[star + 1..];
     let Some(dot) = rest.iter().position(|&c| c == b'.') else {
         return Some(String::from_utf8_lossy(rest).into_owned());
@@ -395,6 +408,40 @@ mod tests {
         assert_eq!(allows(&p, "http://localhost"), None);
         assert_eq!(allows(&p, "http://localhost:80.evil.com"), None);
         assert_eq!(allows(&p, "http://localhost.evil.com:80"), None);
+    }
+
+    #[test]
+    fn a_wildcard_over_an_ip_address_is_refused_as_such() {
+        for bad in [
+            "https://*.1.1.1",
+            "http://*.0.0.1",
+            "https://*1.1.1",
+            "https://10.*.0.1",
+            "https://*.1",
+            "https://*.0.0.1:8443",
+            "http://[::1*]",
+            "http://[*::1]:8080",
+        ] {
+            assert_eq!(
+                parse_origin_pattern(bad, None),
+                Err(OriginError::WildcardOverIpAddress),
+                "{bad}"
+            );
+        }
+        for good in [
+            "http://127.0.0.1:*",
+            "http://[::1]:*",
+            "https://*.1example.com",
+            "https://*.10.example.com",
+        ] {
+            assert!(parse_origin_pattern(good, None).is_ok(), "{good}");
+        }
+        // The Public Suffix List reads a number as a top-level domain: the
+        // address check comes first.
+        assert_eq!(
+            parse_origin_pattern("https://*.1.1.1", Some(|_| true)),
+            Err(OriginError::WildcardOverIpAddress)
+        );
     }
 
     #[test]

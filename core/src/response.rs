@@ -10,8 +10,9 @@ use std::sync::Arc;
 /// One edit of the response headers, applied in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderOp<'a> {
-    /// Remove every line of this header.
-    Remove(&'static str),
+    /// Remove every line of this header: one the filter sets, or an
+    /// upstream's own `Access-Control-Allow-*` name (copied).
+    Remove(Cow<'a, str>),
     /// Replace every line of this header with one line of this value.
     Set(&'static str, Cow<'a, str>),
 }
@@ -37,22 +38,27 @@ impl ResponsePlan {
 
     /// The edits for a response whose headers are `headers` (names lower
     /// case, as Envoy gives them): every upstream CORS header the filter owns
-    /// is replaced or removed, so no duplicate or stale value reaches the
-    /// browser; `Vary: Origin` is merged when `ResponseVary` is on.
+    /// ([`names::is_owned`]) is replaced or removed, so no duplicate or stale
+    /// value reaches the browser; `Vary: Origin` is merged when
+    /// `ResponseVary` is on.
     pub fn header_ops<'h, I, N, V>(&self, headers: I) -> Vec<HeaderOp<'_>>
     where
         I: IntoIterator<Item = (&'h N, &'h V)>,
         N: AsRef<str> + ?Sized + 'h,
         V: AsRef<[u8]> + ?Sized + 'h,
     {
-        let mut present = [false; names::OWNED.len()];
+        // The upstream's owned names, each once, in order of appearance.
+        let mut present: Vec<Cow<'static, str>> = Vec::new();
         let mut vary: Vec<&'h [u8]> = Vec::new();
         for (name, value) in headers {
             let name = name.as_ref();
             if name == names::VARY {
                 vary.push(value.as_ref());
-            } else if let Some(i) = names::OWNED.iter().position(|n| *n == name) {
-                present[i] = true;
+            } else if names::is_owned(name) && !present.iter().any(|p| p == name) {
+                present.push(match names::set_by_the_filter(name) {
+                    Some(n) => Cow::Borrowed(n),
+                    None => Cow::Owned(name.to_owned()),
+                });
             }
         }
 
@@ -66,11 +72,11 @@ impl ResponsePlan {
                 );
             }
         }
-        for (i, name) in names::OWNED.iter().enumerate() {
+        for name in present {
             let set_by_us = ops
                 .iter()
-                .any(|op| matches!(op, HeaderOp::Set(n, _) if n == name));
-            if present[i] && !set_by_us {
+                .any(|op| matches!(op, HeaderOp::Set(n, _) if *n == name));
+            if !set_by_us {
                 ops.push(HeaderOp::Remove(name));
             }
         }

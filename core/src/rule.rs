@@ -4,6 +4,7 @@
 use crate::header_names::{BadRequestHeaders, HeaderMatcher};
 use crate::method::MethodSet;
 use crate::origin::{OriginMatch, OriginMatcher};
+use crate::request::Single;
 
 /// One compiled `CORSRule`, with its constant header values pre-rendered.
 #[derive(Debug)]
@@ -37,15 +38,18 @@ pub(crate) type Requested = Result<Vec<String>, BadRequestHeaders>;
 impl Rule {
     /// Whether this rule matches: the Origin (`parsed`, lower case, when well
     /// formed), then `method`, then, for a preflight, every requested header.
+    /// Several method lines (a preflight's ACRM) match no method (spec §6),
+    /// so such a request still gets as far as its Origin takes it.
     pub(crate) fn check<'h>(
         &self,
         parsed: Option<&str>,
-        method: &[u8],
+        method: Single<'_>,
         requested: Option<&'h Requested>,
     ) -> Result<OriginMatch, Miss<'h>> {
         let matched = self.origins.matches(parsed).ok_or(Miss::Origin)?;
-        if !self.methods.contains(method) {
-            return Err(Miss::Method);
+        match method {
+            Single::One(m) if self.methods.contains(m) => {}
+            _ => return Err(Miss::Method),
         }
         match requested {
             None => Ok(matched),

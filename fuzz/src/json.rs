@@ -8,7 +8,7 @@
 
 use bucket_cors_spec::reference::{
     is_bucket_name, is_host, is_port, is_scheme, is_serialized_origin, is_token, split_origin,
-    star_match, Config, Cors, Mode, Rule, Unmatched,
+    star_match, wildcard_over_ip_address, Config, Cors, Mode, Rule, Unmatched,
 };
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -161,8 +161,8 @@ pub fn ref_pattern_ok(p: &str) -> R {
             return Err("a port browsers never send".into());
         }
     }
-    if host.starts_with('[') && host.contains('*') {
-        return Err("too broad".into());
+    if wildcard_over_ip_address(&l) {
+        return Err("a wildcard over an IP address".into());
     }
     if let Some((_, after)) = host.split_once('*') {
         // The labels after the one holding the `*` must name a domain (at

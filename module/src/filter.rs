@@ -47,7 +47,7 @@ impl Filter {
         };
         for op in ops {
             let (name, done) = match &op {
-                HeaderOp::Remove(name) => (*name, host.set_header(Map::Response, name, None)),
+                HeaderOp::Remove(name) => (&**name, host.set_header(Map::Response, name, None)),
                 HeaderOp::Set(name, value) => {
                     (*name, host.set_header(Map::Response, name, Some(value)))
                 }

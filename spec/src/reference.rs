@@ -231,6 +231,22 @@ pub fn is_host(s: &str) -> bool {
     }
 }
 
+/// Spec §1: whether an `AllowedOrigin` pattern puts its `*` over an IP
+/// address, which has no subdomains: inside an IPv6 literal, or followed
+/// in the host by digits and dots only (at least one digit), which could be
+/// the tail of an IPv4 address.
+pub fn wildcard_over_ip_address(pattern: &str) -> bool {
+    let Some((_, host, _)) = split_origin(pattern) else {
+        return false;
+    };
+    let Some((_, after)) = host.split_once('*') else {
+        return false;
+    };
+    host.starts_with('[')
+        || (after.contains(|c: char| c.is_ascii_digit())
+            && after.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
 /// Spec §5: 1 to 5 digits.
 pub fn is_port(s: &str) -> bool {
     (1..=5).contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit())
@@ -444,18 +460,11 @@ pub struct Forward {
     pub vary: bool,
 }
 
-/// The response headers a configured bucket owns (spec §4.2: the
-/// `Access-Control-Allow-*` family the spec names, §6's Private Network one,
-/// ACEH and ACMA).
-pub const OWNED: [&str; 7] = [
-    names::ACAO,
-    names::ACAC,
-    names::ACAM,
-    names::ACAH,
-    names::ACAPN,
-    names::ACEH,
-    names::ACMA,
-];
+/// Whether the filter owns a response header (spec §2.4, §4.2): the whole
+/// `Access-Control-Allow-*` family, ACEH and ACMA. Names lower case.
+pub fn is_owned(name: &str) -> bool {
+    name.starts_with("access-control-allow-") || name == names::ACEH || name == names::ACMA
+}
 
 impl Forward {
     /// Spec §4.2: the response headers after the filter, from the
@@ -463,7 +472,7 @@ impl Forward {
     pub fn response(&self, upstream: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
         let mut out: Vec<(String, Vec<u8>)> = upstream
             .iter()
-            .filter(|(name, _)| !OWNED.contains(&name.as_str()))
+            .filter(|(name, _)| !is_owned(name))
             .cloned()
             .collect();
         if let Some(grant) = &self.grant {
@@ -677,12 +686,10 @@ fn preflight_reply(
     let Some(origin) = origin else {
         return refuse(refusal::ORIGIN);
     };
-    let Some(acrm) = acrm else {
-        return refuse(refusal::METHOD);
-    };
     let mut furthest = refusal::ORIGIN;
     for (i, rule) in cors.rules.iter().enumerate() {
-        let method_ok = rule.methods.iter().any(|m| m.as_bytes() == acrm);
+        // §6: several ACRM lines (`acrm` is `None`) match no method.
+        let method_ok = acrm.is_some_and(|acrm| rule.methods.iter().any(|m| m.as_bytes() == acrm));
         let headers_ok = requested
             .as_ref()
             .is_some_and(|r| r.iter().all(|h| rule_allows_header(rule, h)));
@@ -895,6 +902,58 @@ mod tests {
     }
 
     #[test]
+    fn several_acrm_lines_are_refused_for_the_furthest_a_rule_got() {
+        let debug = Config {
+            debug_headers: true,
+            ..example()
+        };
+        for (origin, acrm, reason) in [
+            ("https://evil.example", &["PUT", "GET"][..], refusal::ORIGIN),
+            ("https://evil.example", &["PUT,GET"], refusal::ORIGIN),
+            ("https://www.a.com", &["PUT", "GET"], refusal::METHOD),
+        ] {
+            let mut lines = preflight(origin, "");
+            lines.retain(|(n, _)| n != "access-control-request-method");
+            for m in acrm {
+                lines.push((
+                    "access-control-request-method".into(),
+                    m.as_bytes().to_vec(),
+                ));
+            }
+            let got = decide(&debug, &lines);
+            let [Expected::Reply(r)] = got.as_slice() else {
+                panic!("{origin} {acrm:?}: not one reply: {got:?}");
+            };
+            let header = (names::REFUSAL.to_string(), reason.to_string());
+            assert!(r.headers.contains(&header), "{origin} {acrm:?}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn a_wildcard_over_an_ip_address_is_told_from_one_over_a_domain() {
+        for over in [
+            "https://*.1.1.1",
+            "http://*.0.0.1",
+            "https://*1.1.1",
+            "https://10.*.0.1:8443",
+            "http://[::1*]",
+            "http://[*::1]:8080",
+        ] {
+            assert!(wildcard_over_ip_address(over), "{over}");
+        }
+        for not in [
+            "https://*.example.com",
+            "https://*.1example.com",
+            "http://127.0.0.1:*",
+            "http://[::1]:*",
+            "http*://1.1.1.1",
+            "https://1.1.1.1",
+        ] {
+            assert!(!wildcard_over_ip_address(not), "{not}");
+        }
+    }
+
+    #[test]
     fn the_4_kib_limit_counts_every_acrh_line_as_one_list() {
         let half = "x".repeat(2100);
         assert!(requested_headers(&[half.as_bytes()]).is_some());
@@ -927,6 +986,8 @@ mod tests {
     fn responses_lose_the_upstream_cors_headers_and_gain_vary_origin() {
         let upstream = req(&[
             (names::ACAO, "*"),
+            ("access-control-allow-local-network", "true"),
+            (names::ACEH, "x"),
             (names::VARY, "Accept-Encoding"),
             ("etag", "x"),
         ]);

@@ -39,6 +39,13 @@ pub struct Bootstrap {
     pub preserve_external_request_id: bool,
     /// HCM `generate_request_id`.
     pub generate_request_id: bool,
+    /// HCM `proxy_100_continue`: the upstream's interim (1xx) responses are proxied to the
+    /// client instead of Envoy answering `Expect: 100-continue` itself.
+    pub proxy_100_continue: bool,
+    /// `response_headers_to_remove` of every route to a cluster: Envoy removes these from the
+    /// upstream's response before any HTTP filter sees it, and (Envoy 1.40) from its interim
+    /// responses too.
+    pub response_headers_to_remove: Vec<String>,
     /// `Some(file)`: the listener comes from this LDS file (a discovery response), watched
     /// through its directory; `None`: it is in `static_resources`.
     pub lds_file: Option<PathBuf>,
@@ -109,6 +116,8 @@ impl Bootstrap {
             clusters: Vec::new(),
             preserve_external_request_id: false,
             generate_request_id: true,
+            proxy_100_continue: false,
+            response_headers_to_remove: Vec::new(),
             lds_file: None,
         }
     }
@@ -200,7 +209,12 @@ impl Bootstrap {
             ("domains", Json::Arr(vec![s("*")])),
             (
                 "routes",
-                Json::Arr(self.routes.iter().map(Route::to_json).collect()),
+                Json::Arr(
+                    self.routes
+                        .iter()
+                        .map(|r| r.to_json(&self.response_headers_to_remove))
+                        .collect(),
+                ),
             ),
         ]);
         let per_filter: Vec<(String, Json)> = self
@@ -219,6 +233,7 @@ impl Bootstrap {
                 Json::Bool(self.preserve_external_request_id),
             ),
             ("generate_request_id", Json::Bool(self.generate_request_id)),
+            ("proxy_100_continue", Json::Bool(self.proxy_100_continue)),
             (
                 "route_config",
                 obj([
@@ -247,7 +262,8 @@ impl Bootstrap {
 }
 
 impl Route {
-    fn to_json(&self) -> Json {
+    /// The route; `remove` is its `response_headers_to_remove` when it goes to a cluster.
+    fn to_json(&self, remove: &[String]) -> Json {
         let action = match &self.action {
             RouteAction::Cluster { name, timeout } => {
                 let mut r = obj([("cluster", s(name))]);
@@ -264,7 +280,15 @@ impl Route {
                 ]),
             ),
         };
-        obj([("match", obj([("prefix", s(&self.prefix))])), action])
+        let to_cluster = matches!(self.action, RouteAction::Cluster { .. });
+        let mut route = obj([("match", obj([("prefix", s(&self.prefix))])), action]);
+        if to_cluster && !remove.is_empty() {
+            route.set(
+                "response_headers_to_remove",
+                Json::Arr(remove.iter().map(s).collect()),
+            );
+        }
+        route
     }
 }
 
@@ -381,6 +405,33 @@ mod tests {
         );
         let wasm_at = text.find("envoy.filters.http.wasm").unwrap();
         assert!(wasm_at < text.find("envoy.filters.http.router").unwrap());
+    }
+
+    #[test]
+    fn proxy_100_continue_and_removed_response_headers_reach_the_hcm_and_the_cluster_route() {
+        let up: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        let plain = Bootstrap::to_upstream(8000, 8001, up).bootstrap();
+        assert!(plain.contains("\"proxy_100_continue\": false"), "{plain}");
+        assert!(!plain.contains("response_headers_to_remove"), "{plain}");
+        let mut b = Bootstrap::to_upstream(8000, 8001, up);
+        b.proxy_100_continue = true;
+        b.response_headers_to_remove = vec!["access-control-allow-origin".into()];
+        let text = b.bootstrap();
+        assert!(text.contains("\"proxy_100_continue\": true"), "{text}");
+        let at = text
+            .find("\"response_headers_to_remove\": [")
+            .expect("on the route");
+        assert!(
+            text[at..].contains("\"access-control-allow-origin\""),
+            "{text}"
+        );
+        assert!(
+            text.find("\"cluster\": \"objstore\"").unwrap() < at,
+            "{text}"
+        );
+        let mut direct = Bootstrap::direct(1, 2, 200, "ok");
+        direct.response_headers_to_remove = vec!["x".into()];
+        assert!(!direct.bootstrap().contains("response_headers_to_remove"));
     }
 
     #[test]

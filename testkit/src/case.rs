@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bucket_cors_spec::names::{ACAC, ACAM, ACAO, ACEH, ACMA, CONTENT_TYPE};
 use bucket_cors_spec::{body_403, PREFLIGHT_VARY};
 
-use crate::expect::{self, Body, Vary};
+use crate::expect::{self, Body, ExpectedInterim, Vary};
 use crate::{ObjStore, RawRequest, Response};
 
 /// The header that tags each request with its case name (to find it in the upstream log).
@@ -93,6 +93,9 @@ pub struct Case {
     pub no_duplicates: bool,
     /// The answer must come within this time.
     pub within: Duration,
+    /// `Some`: exactly these interim (1xx) responses first, in order, each with exactly these
+    /// `Access-Control-*` headers; `None`: not checked.
+    pub interim: Option<Vec<ExpectedInterim>>,
 }
 
 /// Starts a case answered through the filter. Defaults: status 200, no `Access-Control-*`
@@ -111,6 +114,7 @@ pub fn case(name: &str, spec: &str, req: RawRequest) -> Case {
         headers: Vec::new(),
         no_duplicates: false,
         within: Duration::from_secs(10),
+        interim: None,
     }
 }
 
@@ -153,6 +157,20 @@ impl Case {
     }
     pub fn within(mut self, d: Duration) -> Self {
         self.within = d;
+        self
+    }
+    /// An interim response of `status` first (after those already expected), with exactly
+    /// these `Access-Control-*` headers.
+    pub fn interim(mut self, status: u16, acx: &[(&'static str, &str)]) -> Self {
+        let acx = acx.iter().map(|(n, v)| (*n, v.to_string())).collect();
+        self.interim
+            .get_or_insert_with(Vec::new)
+            .push((status, acx));
+        self
+    }
+    /// No interim response at all.
+    pub fn no_interim(mut self) -> Self {
+        self.interim = Some(Vec::new());
         self
     }
 
@@ -287,6 +305,9 @@ pub(crate) fn check(
     expect::vary(&resp, &c.vary, &mut problems);
     expect::headers(&resp, &c.headers, &mut problems);
     expect::body(&resp, &c.body, &mut problems);
+    if let Some(interim) = &c.interim {
+        expect::interim(&resp, interim, &mut problems);
+    }
     if c.no_duplicates {
         let d = resp.duplicated_headers();
         if !d.is_empty() {

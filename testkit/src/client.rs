@@ -94,13 +94,22 @@ impl RawRequest {
 }
 
 /// A response: status, every header line in order (names as received), and the body
-/// (chunked bodies decoded).
+/// (chunked bodies decoded), with the interim (1xx) responses that came before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
     pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The interim responses (`100 Continue`, `103 Early Hints`, ...) received first, in order.
+    pub interim: Vec<Interim>,
+}
+
+/// An interim (1xx) response: its status and header lines, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interim {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -139,6 +148,13 @@ impl Response {
 
 impl fmt::Display for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in &self.interim {
+            writeln!(f, "HTTP/1.1 {}", i.status)?;
+            for (n, v) in &i.headers {
+                writeln!(f, "{n}: {v}")?;
+            }
+            writeln!(f)?;
+        }
         writeln!(f, "HTTP/1.1 {} {}", self.status, self.reason)?;
         for (n, v) in &self.headers {
             writeln!(f, "{n}: {v}")?;
@@ -214,6 +230,7 @@ impl Conn {
 }
 
 fn read_response(r: &mut BufReader<TcpStream>, head_request: bool) -> io::Result<Response> {
+    let mut interim = Vec::new();
     loop {
         let head = http::read_head(r)?.ok_or_else(|| {
             io::Error::new(
@@ -237,7 +254,11 @@ fn read_response(r: &mut BufReader<TcpStream>, head_request: bool) -> io::Result
         })?;
         let reason = parts.next().unwrap_or("").to_string();
         if (100..200).contains(&status) {
-            continue; // interim response
+            interim.push(Interim {
+                status,
+                headers: head.headers,
+            });
+            continue;
         }
         let framing = if head_request || status == 204 || status == 304 {
             Framing::None
@@ -250,6 +271,7 @@ fn read_response(r: &mut BufReader<TcpStream>, head_request: bool) -> io::Result
             reason,
             headers: head.headers,
             body,
+            interim,
         });
     }
 }

@@ -146,6 +146,12 @@ pub struct EnvoyOptions {
     pub preserve_external_request_id: bool,
     /// HCM `generate_request_id` (false: a request without `x-request-id` has none).
     pub generate_request_id: bool,
+    /// HCM `proxy_100_continue` (true: the upstream's 1xx responses reach the client). Default
+    /// false, Envoy's default.
+    pub proxy_100_continue: bool,
+    /// `response_headers_to_remove` of the route to the upstream (Envoy removes these before
+    /// any HTTP filter sees the response, and from interim responses too). Default none.
+    pub route_response_headers_to_remove: Vec<String>,
     /// Route timeout.
     pub route_timeout: Duration,
     /// Take the listener from a watched file (dynamic LDS from the filesystem) instead of the
@@ -177,6 +183,8 @@ impl Default for EnvoyOptions {
             plugin_log_level: "debug".into(),
             preserve_external_request_id: true,
             generate_request_id: true,
+            proxy_100_continue: false,
+            route_response_headers_to_remove: Vec::new(),
             route_timeout: Duration::from_secs(10),
             lds_from_file: false,
             ecds_from_file: false,
@@ -405,6 +413,10 @@ impl Envoy {
             .route_timeout(opts.route_timeout);
         unfiltered.preserve_external_request_id = opts.preserve_external_request_id;
         unfiltered.generate_request_id = opts.generate_request_id;
+        unfiltered.proxy_100_continue = opts.proxy_100_continue;
+        unfiltered
+            .response_headers_to_remove
+            .clone_from(&opts.route_response_headers_to_remove);
         let lds_file = opts.lds_from_file.then(|| dir.join("lds").join("lds.json"));
         if let Some(file) = &lds_file {
             fs::create_dir_all(dir.join("lds")).map_err(io)?;

@@ -3,7 +3,7 @@
 //! check appends a readable problem per mismatch instead of stopping, so a
 //! table reports every failing case at once.
 
-use crate::Response;
+use crate::{http, Response};
 use std::collections::HashSet;
 
 use bucket_cors_spec::names::VARY;
@@ -32,17 +32,45 @@ pub enum Body {
 /// Each listed `Access-Control-*` header exactly once with exactly this value, and no other
 /// `Access-Control-*` header.
 pub fn cors_headers(resp: &Response, acx: &[(&str, String)], problems: &mut Vec<String>) {
+    cors_lines("", &resp.headers, acx, problems);
+}
+
+/// An expected interim (1xx) response: its status and exactly its `Access-Control-*` headers.
+pub type ExpectedInterim = (u16, Vec<(&'static str, String)>);
+
+/// The interim (1xx) responses: exactly these statuses in this order, each with exactly these
+/// `Access-Control-*` headers (as [`cors_headers`]).
+pub fn interim(resp: &Response, want: &[ExpectedInterim], problems: &mut Vec<String>) {
+    let got: Vec<u16> = resp.interim.iter().map(|i| i.status).collect();
+    let statuses: Vec<u16> = want.iter().map(|(s, _)| *s).collect();
+    if got != statuses {
+        problems.push(format!("interim responses {got:?} (want {statuses:?})"));
+        return;
+    }
+    for (i, (status, acx)) in resp.interim.iter().zip(want) {
+        cors_lines(&format!("interim {status}: "), &i.headers, acx, problems);
+    }
+}
+
+fn cors_lines(
+    what: &str,
+    headers: &[(String, String)],
+    acx: &[(&str, String)],
+    problems: &mut Vec<String>,
+) {
     for (name, want) in acx {
-        let got = resp.header_all(name);
+        let got = http::header_all(headers, name);
         if got != [want.as_str()] {
-            problems.push(format!("{name}: got {got:?} (want exactly [{want:?}])"));
+            problems.push(format!(
+                "{what}{name}: got {got:?} (want exactly [{want:?}])"
+            ));
         }
     }
     let expected: HashSet<&str> = acx.iter().map(|(n, _)| *n).collect();
-    for (n, v) in &resp.headers {
+    for (n, v) in headers {
         let l = n.to_ascii_lowercase();
         if l.starts_with("access-control-") && !expected.contains(l.as_str()) {
-            problems.push(format!("unexpected header {n}: {v:?}"));
+            problems.push(format!("{what}unexpected header {n}: {v:?}"));
         }
     }
 }

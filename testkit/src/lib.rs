@@ -32,7 +32,7 @@ pub mod page;
 pub use bucket_cors_spec as spec;
 
 pub use case::{case, Case};
-pub use client::{send, send_bytes, Conn, RawRequest, Response};
+pub use client::{send, send_bytes, Conn, Interim, RawRequest, Response};
 pub use envoy::{Build, Envoy, EnvoyOptions, StartError};
 pub use fixture::Bench;
 pub use objstore::{ObjStore, RecordedRequest};

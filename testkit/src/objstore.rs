@@ -19,7 +19,10 @@
 //!   and a second, upper-case `ACCESS-CONTROL-ALLOW-ORIGIN: https://upstream.example`;
 //! - `x-objstore-add: Name: value` adds that response header line (may be repeated);
 //! - `x-objstore-chunked: 1` sends the body with `Transfer-Encoding: chunked`;
-//! - `x-objstore-vary: V` adds `Vary: V` (may be repeated: one `Vary` line each).
+//! - `x-objstore-vary: V` adds `Vary: V` (may be repeated: one `Vary` line each);
+//! - `x-objstore-interim: N` (100 to 199, not 101) sends an interim response of status N before
+//!   the final one, carrying the `x-objstore-add` lines too (may be repeated: one interim
+//!   response each, in order).
 //!
 //! [`ObjStore::start_reflecting_cors`] starts a store that answers CORS the way MinIO
 //! community's default handler does (rs/cors with `AllowCredentials: true` and every origin
@@ -477,6 +480,8 @@ fn route(st: &State, req: &RecordedRequest) -> Reply {
 
 fn reason(status: u16) -> &'static str {
     match status {
+        100 => "Continue",
+        103 => "Early Hints",
         200 => "OK",
         204 => "No Content",
         304 => "Not Modified",
@@ -499,7 +504,22 @@ fn write_response(
     close: bool,
 ) -> io::Result<()> {
     let no_body = r.status == 204 || r.status == 304 || (100..200).contains(&r.status);
-    let mut out = format!("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
+    let mut out = String::new();
+    for code in req.header_all("x-objstore-interim") {
+        let Ok(code) = code.trim().parse::<u16>() else {
+            continue;
+        };
+        if (100..200).contains(&code) && code != 101 {
+            out += &format!("HTTP/1.1 {code} {}\r\n", reason(code));
+            for v in req.header_all("x-objstore-add") {
+                if let Some((n, v)) = v.split_once(':') {
+                    out += &format!("{}: {}\r\n", n.trim(), v.trim());
+                }
+            }
+            out += "\r\n";
+        }
+    }
+    out += &format!("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
     for (n, v) in &r.headers {
         if no_body && n.eq_ignore_ascii_case("content-type") {
             continue;

@@ -75,6 +75,64 @@ fn debug_headers_name_the_refusal() {
     b.run(cases);
 }
 
+/// Several `Access-Control-Request-Method` lines match no method (docs/spec.md §6), so the
+/// refusal is the furthest a rule got: `origin` when no rule matches the Origin, `method` when
+/// one does, in `x-bucket-cors-refusal` and in the refusal counters alike. Envoy joins the
+/// lines into one value (`GET,PUT`) before the filter reads them.
+#[test]
+fn several_acrm_lines_are_refused_for_the_furthest_a_rule_got() {
+    use bucket_cors_testkit::spec::counters::*;
+    let config = r#"{
+      "debug_headers": true,
+      "buckets": {
+        "photos": { "CORSRule": [{ "AllowedOrigin": ["https://www.example.com"], "AllowedMethod": ["GET", "PUT"] }] }
+      }
+    }"#;
+    let mut b = Bench::start("several-acrm", config);
+    let two_acrm = |origin: &str, id: &str| {
+        preflight(PS, "/photos/k", origin, "GET")
+            .header("Access-Control-Request-Method", "PUT")
+            .header("x-request-id", id)
+    };
+    let table = [
+        (
+            "two ACRM lines, no rule matches the Origin: origin",
+            two_acrm("https://evil.example", "m1"),
+            "m1",
+            refusal::ORIGIN,
+            PREFLIGHT_REFUSED_ORIGIN,
+        ),
+        (
+            "two ACRM lines, the rule matches the Origin: method",
+            two_acrm(WWW, "m2"),
+            "m2",
+            refusal::METHOD,
+            PREFLIGHT_REFUSED_METHOD,
+        ),
+    ];
+    let mut want = std::collections::BTreeMap::new();
+    for counter in [PREFLIGHT_REFUSED_ORIGIN, PREFLIGHT_REFUSED_METHOD] {
+        want.insert(counter, 0u64);
+    }
+    let mut cases = Vec::new();
+    for (name, req, id, reason, counter) in table {
+        if selected(name) {
+            *want.entry(counter).or_default() += 1;
+        }
+        cases.push(
+            case(name, "6 several ACRM lines, debug_headers, counters", req)
+                .preflight_403(MSG_NOT_ALLOWED, id, PS)
+                .header(REFUSAL, Some(reason)),
+        );
+    }
+    b.run(cases);
+    for (counter, want) in want {
+        let name = b.envoy.stats_name(counter);
+        let got = b.envoy.counter(&name).expect("read /stats");
+        assert_eq!(got, Some(want), "{name}");
+    }
+}
+
 /// Off by default: the spec's 403 exactly, without the header.
 #[test]
 fn debug_headers_are_off_by_default() {

@@ -7,7 +7,7 @@ use bucket_cors_testkit::case::*;
 use bucket_cors_testkit::expect::Body;
 use bucket_cors_testkit::spec::names::*;
 use bucket_cors_testkit::spec::*;
-use bucket_cors_testkit::Bench;
+use bucket_cors_testkit::{Bench, EnvoyOptions, RawRequest};
 
 use crate::main_config::*;
 
@@ -166,4 +166,140 @@ fn upstream_cors_pass_keeps_the_store_cors_where_no_rules_govern() {
         .vary_origin(),
     ];
     b.run(cases);
+}
+
+/// Allow headers the spec does not name one by one: the upstream's whole `Access-Control-Allow-`
+/// family is removed by prefix (docs/spec.md §2.4, §4.2), whoever's rules govern the response.
+#[test]
+fn unnamed_access_control_allow_headers_of_the_store_are_removed() {
+    let mut b = Bench::start("allow-family", MAIN_CONFIG);
+    b.store.put_object("photos", "cat.jpg", b"meow");
+    b.store.put_object("other", "k", b"other");
+    let unnamed = |r: RawRequest| {
+        r.header("x-objstore-add", "Access-Control-Allow-Local-Network: true")
+            .header("x-objstore-add", "Access-Control-Allow-External: true")
+    };
+    let cases = vec![
+        photos0(
+            case(
+                "allowed Origin: the rules' headers, no unnamed allow header",
+                "2.4, 4.2",
+                unnamed(request("GET", PS, "/photos/cat.jpg", Some(WWW))),
+            ),
+            WWW,
+        )
+        .vary_origin(),
+        case(
+            "refused Origin: no unnamed allow header",
+            "2.4, 4.2",
+            unnamed(request("GET", PS, "/photos/cat.jpg", Some(EVIL))),
+        )
+        .vary_origin(),
+        case(
+            "no bucket: no unnamed allow header",
+            "2.4, 2.1",
+            unnamed(request("GET", PS, "/", Some(EVIL))),
+        ),
+        case(
+            "bucket without rules: no unnamed allow header",
+            "2.4, 2.2",
+            unnamed(request("GET", PS, "/other/k", Some(EVIL))),
+        ),
+    ];
+    b.run(cases);
+}
+
+/// What the store adds to each response of the interim tables, interim ones included.
+fn interim_cors(r: RawRequest, status: &str) -> RawRequest {
+    r.header("x-objstore-interim", status)
+        .header(
+            "x-objstore-add",
+            format!("Access-Control-Allow-Origin: {EVIL}"),
+        )
+        .header("x-objstore-add", "Access-Control-Allow-Credentials: true")
+}
+
+/// The interim tables' requests: a 103 on an allowed GET of a configured bucket, on a request
+/// without a bucket, and a 100 on a PUT that expects it; `interim` adds each one's interim
+/// expectation to its final one.
+fn interim_cases(interim: impl Fn(Case, u16) -> Case) -> Vec<Case> {
+    vec![
+        interim(
+            photos0(
+                case(
+                    "103 before an allowed GET of a configured bucket",
+                    "2.4, 4.2",
+                    interim_cors(request("GET", PS, "/photos/cat.jpg", Some(WWW)), "103"),
+                ),
+                WWW,
+            )
+            .vary_origin(),
+            103,
+        ),
+        interim(
+            case(
+                "103 before a request without a bucket",
+                "2.4, 2.1",
+                interim_cors(request("GET", PS, "/", Some(EVIL)), "103"),
+            ),
+            103,
+        ),
+        interim(
+            photos0(
+                case(
+                    "100 before an allowed PUT that expects it",
+                    "2.4, 4.2",
+                    interim_cors(request("PUT", PS, "/photos/new", Some(WWW)), "100")
+                        .header("Expect", "100-continue")
+                        .body("data"),
+                ),
+                WWW,
+            )
+            .vary_origin(),
+            100,
+        ),
+    ]
+}
+
+/// Interim (1xx) responses are out of the filter's reach (docs/spec.md §2.4): Envoy 1.40 hands
+/// their headers to neither host's filter, so an upstream's `100 Continue` or `103 Early Hints`
+/// keeps its CORS headers when the connection manager forwards it (`proxy_100_continue: true`),
+/// while the final response is the filter's. By default Envoy forwards no upstream 1xx (it
+/// answers `Expect: 100-continue` itself), and with `proxy_100_continue` a route's
+/// `response_headers_to_remove` takes the listed names off interim responses too, before the
+/// filter sets its own on the final one. If this table fails because the interim response lost
+/// the store's headers by itself, Envoy now shows 1xx headers to filters: strip them there.
+#[test]
+fn interim_responses_are_beyond_the_filter_and_off_by_default() {
+    let evil_cors: &[(&str, &str)] = &[(ACAO, EVIL), (ACAC, "true")];
+    let start = |name: &str, opts: &EnvoyOptions| {
+        let b = Bench::start_with(name, MAIN_CONFIG, opts, false);
+        b.store.put_object("photos", "cat.jpg", b"meow");
+        b
+    };
+
+    let mut b = start("interim-default", &EnvoyOptions::default());
+    b.run(interim_cases(|c, status| match status {
+        // Envoy answers `Expect: 100-continue` itself, with no header of the store's.
+        100 => c.interim(100, &[]),
+        _ => c.no_interim(),
+    }));
+    drop(b);
+
+    let proxied = EnvoyOptions {
+        proxy_100_continue: true,
+        ..EnvoyOptions::default()
+    };
+    let mut b = start("interim-proxied", &proxied);
+    b.run(interim_cases(|c, status| c.interim(status, evil_cors)));
+    drop(b);
+
+    let removed = EnvoyOptions {
+        route_response_headers_to_remove: [ACAO, ACAC, ACAM, ACAH, ACAPN, ACEH, ACMA]
+            .map(String::from)
+            .to_vec(),
+        ..proxied
+    };
+    let mut b = start("interim-removed-at-the-route", &removed);
+    b.run(interim_cases(|c, status| c.interim(status, &[])));
 }

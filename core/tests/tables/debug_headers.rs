@@ -59,6 +59,24 @@ fn cases() -> Vec<(&'static str, Req, &'static str, &'static str)> {
             refusal::HEADER,
         ),
         (
+            "spec 6: several ACRM lines, no rule matches the Origin: origin",
+            preflight("b", "https://evil.test", "GET").acrm("GET"),
+            MSG_NOT_ALLOWED,
+            refusal::ORIGIN,
+        ),
+        (
+            "spec 6: Envoy's join of two ACRM lines, no rule matches the Origin: origin",
+            preflight("b", "https://evil.test", "GET,PUT"),
+            MSG_NOT_ALLOWED,
+            refusal::ORIGIN,
+        ),
+        (
+            "spec 6: several ACRM lines, a rule matches the Origin: method",
+            preflight("b", www, "GET").acrm("GET"),
+            MSG_NOT_ALLOWED,
+            refusal::METHOD,
+        ),
+        (
             "malformed header list",
             preflight("b", www, "GET").acrh("x a"),
             MSG_NOT_ALLOWED,

@@ -302,9 +302,10 @@ fn plain_http_origin() {
             vec![http("http://example.com:*")],
         ),
         (
-            "a wildcard under 0.0.1 reaches DNS names",
-            o(json!(["http://*.0.0.1"])),
-            vec![http("http://*.0.0.1")],
+            // `http://*.0.0.1` itself is refused: a wildcard over an IP address (spec §1).
+            "a wildcard under 0.0.1.example.com reaches DNS names",
+            o(json!(["http://*.0.0.1.example.com"])),
+            vec![http("http://*.0.0.1.example.com")],
         ),
         (
             "loopback hosts are fine",

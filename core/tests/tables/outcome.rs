@@ -51,6 +51,21 @@ fn outcomes_name_what_happened_and_why_a_preflight_was_refused() {
             Outcome::PreflightRefused(Refusal::Origin),
         ),
         (
+            "spec 6: several ACRM lines, Origin no rule lists: origin, the furthest a rule got",
+            preflight("photos", "https://evil.com", "GET").acrm("GET"),
+            Outcome::PreflightRefused(Refusal::Origin),
+        ),
+        (
+            "spec 6: Envoy's join of two ACRM lines, Origin no rule lists: origin",
+            preflight("photos", "https://evil.com", "GET,PUT"),
+            Outcome::PreflightRefused(Refusal::Origin),
+        ),
+        (
+            "spec 6: several ACRM lines, Origin a rule lists: method",
+            preflight("photos", "https://www.a.com", "GET").acrm("PUT"),
+            Outcome::PreflightRefused(Refusal::Method),
+        ),
+        (
             "method no origin-matching rule allows",
             preflight("photos", "https://x.b.com", "PUT"),
             Outcome::PreflightRefused(Refusal::Method),

@@ -20,6 +20,13 @@ const ALL_CORS_UPSTREAM: [(&str, &str); 6] = [
     (ACMA, "1"),
 ];
 
+/// Allow headers the spec does not name one by one (Private Network Access's successors): the
+/// family `Access-Control-Allow-*` is owned by prefix (spec §2.4, §4.2).
+const UNNAMED_ALLOW_UPSTREAM: [(&str, &str); 2] = [
+    ("access-control-allow-local-network", "true"),
+    ("access-control-allow-external", "true"),
+];
+
 #[test]
 fn actual_request_response_edits() {
     let main = policy(CONFIG);
@@ -39,7 +46,45 @@ fn actual_request_response_edits() {
         h.push((VARY, "Accept-Encoding"));
         h
     };
+    let unnamed_removed = || {
+        UNNAMED_ALLOW_UPSTREAM
+            .iter()
+            .map(|(n, _)| remove(n))
+            .collect::<Vec<_>>()
+    };
     let cases = vec![
+        ActualCase {
+            name: "spec 2.4, 4.2: Access-Control-Allow-* by prefix, allowed origin: unnamed allow headers removed",
+            policy: "main",
+            req: Req::to("GET", "photos").origin(WWW_A),
+            upstream: UNNAMED_ALLOW_UPSTREAM.to_vec(),
+            grant: echo(0, WWW_A),
+            ops: [photos_granted(WWW_A), unnamed_removed()].concat(),
+        },
+        ActualCase {
+            name: "spec 2.4, 4.2: Access-Control-Allow-* by prefix, refused origin: unnamed allow headers removed",
+            policy: "main",
+            req: Req::to("GET", "photos").origin("https://evil.io"),
+            upstream: UNNAMED_ALLOW_UPSTREAM.to_vec(),
+            grant: None,
+            ops: [vec![set(VARY, "Origin")], unnamed_removed()].concat(),
+        },
+        ActualCase {
+            name: "spec 2.4: Access-Control-Allow-* by prefix, no bucket: unnamed allow headers removed",
+            policy: "main",
+            req: Req::new("GET", HOST, "/").origin("https://evil.io"),
+            upstream: UNNAMED_ALLOW_UPSTREAM.to_vec(),
+            grant: None,
+            ops: unnamed_removed(),
+        },
+        ActualCase {
+            name: "spec 2.4: Access-Control-Allow-* by prefix, bucket without rules: unnamed allow headers removed",
+            policy: "main",
+            req: Req::to("GET", "other").origin("https://evil.io"),
+            upstream: UNNAMED_ALLOW_UPSTREAM.to_vec(),
+            grant: None,
+            ops: unnamed_removed(),
+        },
         // Issue 10: the gateway owns CORS. A backend that reflects every Origin with
         // credentials (MinIO's default handler) must not leak through requests the rules
         // do not govern; `Vary` is left as the upstream sent it.
@@ -331,7 +376,7 @@ fn actual_request_response_edits() {
         let mut names: Vec<&str> = got
             .iter()
             .map(|op| match op {
-                bucket_cors_core::HeaderOp::Remove(n) => *n,
+                bucket_cors_core::HeaderOp::Remove(n) => n.as_ref(),
                 bucket_cors_core::HeaderOp::Set(n, _) => *n,
             })
             .collect();
@@ -375,7 +420,9 @@ fn upstream_private_network_allow_header_is_removed_like_the_other_allow_headers
     let upstream = [("access-control-allow-private-network", &b"true"[..])];
     let ops = plan.header_ops(upstream.iter().map(|(n, v)| (*n, *v)));
     assert!(
-        ops.contains(&HeaderOp::Remove("access-control-allow-private-network")),
+        ops.contains(&HeaderOp::Remove(
+            "access-control-allow-private-network".into()
+        )),
         "{ops:?}"
     );
 }
