@@ -74,7 +74,7 @@ impl HttpContext for CorsFilter {
             .on_response_headers(headers.iter().map(|(n, v)| (n, v)))
         {
             let result = match op {
-                HeaderOp::Remove(name) => hostcalls::remove_map_value(map, name),
+                HeaderOp::Remove(name) => hostcalls::remove_map_value(map, &name),
                 HeaderOp::Set(name, value) => hostcalls::set_map_value(map, name, Some(&value)),
             };
             if let Err(status) = result {
