@@ -144,7 +144,7 @@ def inline_config(buckets):
 
 
 def policies_config(buckets, policies):
-    """`buckets` buckets naming `policies` shared named policies (issue 12); `photos`
+    """`buckets` buckets naming `policies` shared named policies (docs/spec.md §1); `photos`
     names the benchmarked rule's policy."""
     pol = {f"p{j}": photos_cors([filler_rule(j, 0)]) for j in range(policies - 1)}
     pol["web"] = photos_cors([PHOTOS_RULE])
@@ -851,9 +851,9 @@ POLICY_SHAPES = {
 
 
 def phase_policies(run):
-    """Issue 12: 10^5 buckets with their own inline rules and 10^6 buckets sharing 100
-    named policies, against 1 bucket: ready time and RSS with one worker, RSS per
-    further worker, configuration size, CPU per request."""
+    """Named policies at scale: 10^5 buckets with their own inline rules and 10^6
+    buckets sharing 100 named policies, against 1 bucket: ready time and RSS with one
+    worker, RSS per further worker, configuration size, CPU per request."""
     kinds = cors_kinds(run)
     run.log(f"policies: {', '.join(kinds)} with {', '.join(POLICY_SHAPES)}")
     out = {"kinds": kinds, "envoys": {}}
@@ -1222,7 +1222,7 @@ def markdown(r):
     if "policies" in r:
         po = r["policies"]
         labels = list(po["envoys"])
-        L += ["### A million buckets: inline rules and named policies (issue 12)", "",
+        L += ["### A million buckets: inline rules and named policies", "",
               "Ready = spawn to `/ready`; RSS of the Envoy process with `--concurrency 1`; "
               "per further worker = RSS with 2 workers minus with 1, divided per bucket.", "",
               "| build | shape | plugin config | ready (c=1) | RSS c=1 | per further worker | per bucket per worker |",

@@ -101,7 +101,7 @@ enum HeaderWant {
 #[derive(Debug, Clone)]
 struct Step {
     name: &'static str,
-    /// Issue requirement it covers.
+    /// What browsers must be able to do that this step shows.
     covers: &'static str,
     method: &'static str,
     /// Path and query on Envoy; the query names the step, so the store's log tells steps
