@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::bootstrap::{Bootstrap, HttpFilter};
-use crate::http;
+use crate::admin::Admin;
+use crate::bootstrap::{Bootstrap, HttpFilter, UPSTREAM};
 use crate::spec::counters;
 
 /// The repository root (parent of the testkit crate).
@@ -105,14 +105,6 @@ impl Build {
     /// Envoy's `/stats` name of a counter of [`counters::ALL`] under this build.
     pub fn stats_name(self, counter: &str) -> String {
         counters::stats_name(counter, self == Build::Module)
-    }
-
-    /// What Envoy's `/stats` puts before the name of every counter this build defines.
-    pub fn stats_prefix(self) -> &'static str {
-        match self {
-            Build::Wasm => counters::WASM_STATS_PREFIX,
-            Build::Module => counters::MODULE_STATS_PREFIX,
-        }
     }
 
     /// The bucket-cors filter of this build with this plugin configuration: the wasm from
@@ -503,7 +495,7 @@ impl Envoy {
     }
 
     fn is_ready(&self) -> bool {
-        match self.admin_get("/ready") {
+        match self.admin().get("/ready") {
             Ok((200, _)) => {
                 TcpStream::connect_timeout(&self.addr, Duration::from_millis(500)).is_ok()
             }
@@ -519,6 +511,11 @@ impl Envoy {
     /// The admin address.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin
+    }
+
+    /// The admin interface, for reading `/stats` (also from another thread).
+    pub fn admin(&self) -> Admin {
+        Admin::new(self.admin, self.build)
     }
 
     /// The build of bucket-cors this Envoy runs.
@@ -553,63 +550,23 @@ impl Envoy {
 
     /// GET on the admin interface: (status, body).
     pub fn admin_get(&self, path: &str) -> io::Result<(u16, String)> {
-        let s = TcpStream::connect_timeout(&self.admin, Duration::from_secs(1))?;
-        s.set_read_timeout(Some(Duration::from_secs(5)))?;
-        s.set_write_timeout(Some(Duration::from_secs(5)))?;
-        let mut w = s.try_clone()?;
-        write!(
-            w,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut r = BufReader::new(s);
-        let head = http::read_head(&mut r)?
-            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
-        let status = head
-            .start_line
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let framing = http::framing(&head.headers, true)?;
-        let body = http::read_body(&mut r, framing)?;
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        self.admin().get(path)
     }
 
-    /// The counters, gauges and text readouts of `/stats` whose names contain `filter`
-    /// (`None`: all), as name → value (text readouts without their quotes). Histograms are
-    /// left out.
+    /// `/stats` whose names contain `filter`: see [`Admin::stats`].
     pub fn stats(&self, filter: Option<&str>) -> io::Result<BTreeMap<String, String>> {
-        let (status, body) = self.admin_get("/stats")?;
-        if status != 200 {
-            return Err(io::Error::other(format!("/stats answered {status}")));
-        }
-        let mut out = BTreeMap::new();
-        for line in body.lines() {
-            let Some((name, value)) = line.split_once(": ") else {
-                continue;
-            };
-            if filter.is_some_and(|f| !name.contains(f)) {
-                continue;
-            }
-            let value = value.trim();
-            if value.starts_with("P0(") || value.contains(" P0(") || value == "No recorded values" {
-                continue;
-            }
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(value);
-            out.insert(name.to_string(), value.to_string());
-        }
-        Ok(out)
+        self.admin().stats(filter)
     }
 
     /// The value of one counter or gauge of `/stats` (`None`: Envoy does not show it).
     pub fn counter(&self, name: &str) -> io::Result<Option<u64>> {
-        Ok(self
-            .stats(Some(name))?
-            .get(name)
-            .and_then(|v| v.parse().ok()))
+        self.admin().counter(name)
+    }
+
+    /// The `/stats` name of the upstream cluster's stat `name` (e.g. `upstream_rq_total`, the
+    /// requests Envoy sent to the upstream).
+    pub fn upstream_stat(name: &str) -> String {
+        format!("cluster.{UPSTREAM}.{name}")
     }
 
     /// Whether this Envoy takes its listener from a watched file ([`EnvoyOptions::lds_from_file`]).

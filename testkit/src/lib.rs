@@ -3,7 +3,7 @@
 //! - [`objstore`]: a real HTTP/1.1 upstream that behaves like a tiny in-memory object store and
 //!   records every request it receives, so a test can tell whether a request reached it.
 //! - [`envoy`]: starts a real Envoy with the built filter (wasm or dynamic module) in front of an
-//!   upstream address.
+//!   upstream address, and [`admin`]: its admin interface, the one reader of `/stats`.
 //! - [`bootstrap`]: the one generator of Envoy bootstraps (tests, soak and bench), written
 //!   with [`json`].
 //! - [`client`]: a raw HTTP/1.1 client that sends exact bytes and returns every response header
@@ -16,6 +16,7 @@
 //!
 //! Everything listens on and talks to 127.0.0.1 only, and every wait is bounded.
 
+pub mod admin;
 pub mod bootstrap;
 pub mod case;
 pub mod chromium;
@@ -31,6 +32,7 @@ pub mod page;
 /// The spec's vocabulary, re-exported so that every suite names it through the harness.
 pub use bucket_cors_spec as spec;
 
+pub use admin::{Admin, Counters};
 pub use case::{case, Case};
 pub use client::{send, send_bytes, Conn, RawRequest, Response};
 pub use envoy::{Build, Envoy, EnvoyOptions, StartError};

@@ -141,15 +141,7 @@ fn inspect(envoy: &mut Envoy) -> After {
     } else {
         0
     };
-    let counters = envoy
-        .stats(Some("bucket_cors."))
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(name, v)| {
-            let name = name.strip_prefix(envoy.build().stats_prefix())?.to_string();
-            Some((name, v.parse().ok()?))
-        })
-        .collect();
+    let counters = envoy.admin().filter_counters().unwrap_or_default();
     let mut crashes = envoy.crash_lines();
     crashes.extend(
         envoy
