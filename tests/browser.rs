@@ -16,8 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use bucket_cors_testkit::case::select;
@@ -25,7 +24,7 @@ use bucket_cors_testkit::chromium::{chromium_bin, Chromium};
 use bucket_cors_testkit::page::{delta, Counters, PageServer};
 use bucket_cors_testkit::spec::counters;
 use bucket_cors_testkit::spec::names::{CONTENT_TYPE, VARY};
-use bucket_cors_testkit::{http, Build, Envoy, ObjStore};
+use bucket_cors_testkit::{Envoy, ObjStore};
 use serde_json::{json, Value};
 
 /// The page: a generic step runner.
@@ -36,46 +35,6 @@ const RESULTS_TIMEOUT: Duration = Duration::from_secs(60);
 
 const HELLO: &str = "hello from the bucket";
 const PUT_JSON: &str = r#"{"hello":"browser"}"#;
-
-// ---------------------------------------------------------------------------------------------
-// Envoy's counters
-
-/// The filter's counters (`<prefix>bucket_cors.*`) from Envoy's admin `/stats`, by their
-/// spec name (the build's prefix, `wasmcustom.` or `dynamicmodulescustom.`, taken off).
-fn read_counters(admin: SocketAddr) -> io::Result<Counters> {
-    let prefix = Build::from_env().stats_prefix();
-    let s = TcpStream::connect_timeout(&admin, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    s.set_write_timeout(Some(Duration::from_secs(5)))?;
-    let mut w = s.try_clone()?;
-    write!(
-        w,
-        "GET /stats?filter=bucket_cors HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut r = BufReader::new(s);
-    let head = http::read_head(&mut r)?
-        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no /stats response"))?;
-    if !head.start_line.contains(" 200") {
-        return Err(io::Error::other(format!("/stats: {}", head.start_line)));
-    }
-    let body = http::read_body(&mut r, http::framing(&head.headers, true)?)?;
-    let mut out = Counters::new();
-    for line in String::from_utf8_lossy(&body).lines() {
-        if let Some((name, value)) = line.split_once(": ") {
-            let name = name.strip_prefix(prefix).unwrap_or("");
-            if let (true, Ok(v)) = (name.starts_with("bucket_cors."), value.trim().parse()) {
-                out.insert(name.to_string(), v);
-            }
-        }
-    }
-    let allowed = counters::PREFLIGHT_ALLOWED;
-    if !out.contains_key(allowed) {
-        return Err(io::Error::other(format!(
-            "/stats shows no {prefix}{allowed}"
-        )));
-    }
-    Ok(out)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Steps and expectations
@@ -101,7 +60,7 @@ enum HeaderWant {
 #[derive(Debug, Clone)]
 struct Step {
     name: &'static str,
-    /// Issue requirement it covers.
+    /// What browsers must be able to do that this step shows.
     covers: &'static str,
     method: &'static str,
     /// Path and query on Envoy; the query names the step, so the store's log tells steps
@@ -537,7 +496,7 @@ fn browser_fetch_against_buckets() {
     let envoy =
         Envoy::start(&plugin_config(&page_origin), store.addr()).unwrap_or_else(|e| panic!("{e}"));
     let envoy_base = format!("http://localhost:{}", envoy.addr().port());
-    let admin = envoy.admin_addr();
+    let admin = envoy.admin();
     let files = BTreeMap::from([
         (
             "/",
@@ -551,11 +510,18 @@ fn browser_fetch_against_buckets() {
             ),
         ),
     ]);
-    let page = PageServer::start(page_listener, files, Box::new(move || read_counters(admin)))
-        .expect("start the page server");
+    let page = PageServer::start(
+        page_listener,
+        files,
+        Box::new(move || admin.filter_counters()),
+    )
+    .expect("start the page server");
     assert_eq!(page.origin(), page_origin);
 
-    let start = read_counters(envoy.admin_addr()).expect("read Envoy's counters");
+    let start = envoy
+        .admin()
+        .filter_counters()
+        .expect("read Envoy's counters");
     let t_browser = Instant::now();
     let mut browser =
         Chromium::launch(&chromium, &format!("{page_origin}/")).unwrap_or_else(|e| panic!("{e}"));
@@ -575,7 +541,10 @@ fn browser_fetch_against_buckets() {
         ),
     };
     drop(browser);
-    let end = read_counters(envoy.admin_addr()).expect("read Envoy's counters");
+    let end = envoy
+        .admin()
+        .filter_counters()
+        .expect("read Envoy's counters");
 
     let results: Value = serde_json::from_str(&results).expect("the page's results are JSON");
     assert_eq!(results["ok"], true, "the page failed: {}", results["error"]);

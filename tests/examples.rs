@@ -5,8 +5,9 @@
 //! the Wasm filter and the dynamic module) and in the extension-config file that
 //! `envoy/envoy-ecds.yaml` takes it from through ECDS (which `envoy --mode
 //! validate` only checks for existence), the Istio `WasmPlugin`, the Envoy
-//! Gateway `EnvoyExtensionPolicy`, and the Docker Compose file that must run the
-//! very `envoy.yaml` that `make validate` checks.
+//! Gateway `EnvoyExtensionPolicy` in both forms (the Wasm extension, and the
+//! dynamic module with the `EnvoyProxy` that allows it), and the Docker Compose
+//! file that must run the very `envoy.yaml` that `make validate` checks.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -37,12 +38,29 @@ fn read(rel: &str) -> String {
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
+/// Every YAML document in `text`, in order.
+fn yaml_docs(label: &str, text: &str) -> Vec<Yaml> {
+    YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{label}: invalid YAML: {e}"))
+}
+
 /// The single YAML document in `text`.
 fn yaml_doc(label: &str, text: &str) -> Yaml {
-    let mut docs =
-        YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{label}: invalid YAML: {e}"));
+    let mut docs = yaml_docs(label, text);
     assert_eq!(docs.len(), 1, "{label}: expected exactly one YAML document");
     docs.remove(0)
+}
+
+/// The words of the Makefile variable `name` (`NAME := a b c`).
+fn makefile_list(name: &str) -> Vec<String> {
+    let makefile = read("Makefile");
+    let line = makefile
+        .lines()
+        .find_map(|l| {
+            let (var, value) = l.split_once(":=")?;
+            (var.trim() == name).then_some(value)
+        })
+        .unwrap_or_else(|| panic!("Makefile: no `{name} :=` line"));
+    line.split_whitespace().map(str::to_owned).collect()
 }
 
 /// YAML → JSON, as Istio does with `pluginConfig`. Refuses what JSON cannot say.
@@ -304,6 +322,21 @@ fn envoy_gateway_wasm(doc: &Yaml) -> &Yaml {
     &wasm[0]
 }
 
+/// A plugin configuration written as YAML at `field` of an example: accepted by the filter's
+/// parser, and the Istio example's `pluginConfig`.
+fn assert_istio_plugin_config(label: &str, field: &str, config: &Yaml) {
+    let config = to_json(label, config);
+    accept(
+        &format!("{label} {field}"),
+        &serde_json::to_vec(&config).unwrap(),
+    );
+    assert_eq!(
+        config,
+        istio_plugin_config(),
+        "{label}: the plugin configuration at {field} must be the Istio example's pluginConfig"
+    );
+}
+
 fn istio_plugin_config() -> Value {
     let label = "examples/istio/wasmplugin.yaml";
     let doc = yaml_doc(label, &read(label));
@@ -493,15 +526,19 @@ fn istio_wasmplugin_is_well_formed_and_its_plugin_config_is_accepted() {
     );
 }
 
-#[test]
-fn envoy_gateway_extension_policy_is_well_formed_and_carries_the_istio_plugin_configuration() {
-    let label = "examples/envoy-gateway/envoyextensionpolicy.yaml";
-    let doc = yaml_doc(label, &read(label));
+/// An Envoy Gateway `EnvoyExtensionPolicy`'s header and `targetRefs` (a Gateway or an
+/// HTTPRoute); returns `targetRefs`.
+fn envoy_gateway_policy_targets<'a>(label: &str, doc: &'a Yaml) -> &'a [Yaml] {
     assert_eq!(
         doc["apiVersion"].as_str(),
-        Some("gateway.envoyproxy.io/v1alpha1")
+        Some("gateway.envoyproxy.io/v1alpha1"),
+        "{label}"
     );
-    assert_eq!(doc["kind"].as_str(), Some("EnvoyExtensionPolicy"));
+    assert_eq!(
+        doc["kind"].as_str(),
+        Some("EnvoyExtensionPolicy"),
+        "{label}"
+    );
     assert!(!str_at(label, &doc["metadata"]["name"], "metadata.name").is_empty());
     let targets = list(&doc["spec"]["targetRefs"]);
     assert!(
@@ -513,10 +550,18 @@ fn envoy_gateway_extension_policy_is_well_formed_and_carries_the_istio_plugin_co
         let kind = str_at(label, &t["kind"], "targetRefs[].kind");
         assert!(
             ["Gateway", "HTTPRoute"].contains(&kind),
-            "{label}: a Wasm extension attaches to a Gateway or an HTTPRoute, not {kind}"
+            "{label}: an extension attaches to a Gateway or an HTTPRoute, not {kind}"
         );
         assert!(!str_at(label, &t["name"], "targetRefs[].name").is_empty());
     }
+    targets
+}
+
+#[test]
+fn envoy_gateway_extension_policy_is_well_formed_and_carries_the_istio_plugin_configuration() {
+    let label = "examples/envoy-gateway/envoyextensionpolicy.yaml";
+    let doc = yaml_doc(label, &read(label));
+    envoy_gateway_policy_targets(label, &doc);
     let wasm = envoy_gateway_wasm(&doc);
     assert_eq!(
         wasm["rootID"].as_str(),
@@ -536,15 +581,123 @@ fn envoy_gateway_extension_policy_is_well_formed_and_carries_the_istio_plugin_co
         Some(false),
         "{label}: an invalid config must fail closed"
     );
-    let config = to_json(label, &wasm["config"]);
-    accept(
-        &format!("{label} spec.wasm[0].config"),
-        &serde_json::to_vec(&config).unwrap(),
+    assert_istio_plugin_config(label, "spec.wasm[0].config", &wasm["config"]);
+}
+
+/// Envoy Gateway's dynamic-module form: the policy names a module that the `EnvoyProxy`
+/// allows, with the filter name the module implements (the one envoy/envoy-module.yaml
+/// uses), the Istio example's plugin configuration, and the same targets as the Wasm form;
+/// the `EnvoyProxy` mounts the module file where its entry says, and runs an Envoy the
+/// module is tested on (`ENVOY_MATRIX_MODULE` in the Makefile, README "Envoy versions").
+#[test]
+fn envoy_gateway_dynamic_module_is_allowed_by_its_envoy_proxy_and_carries_the_istio_plugin_configuration(
+) {
+    let label = "examples/envoy-gateway/dynamic-module.yaml";
+    let docs = yaml_docs(label, &read(label));
+    let of_kind = |kind: &str| -> &Yaml {
+        let found: Vec<&Yaml> = docs
+            .iter()
+            .filter(|d| d["kind"].as_str() == Some(kind))
+            .collect();
+        assert_eq!(found.len(), 1, "{label}: expected one {kind}");
+        found[0]
+    };
+    assert_eq!(
+        docs.len(),
+        2,
+        "{label}: an EnvoyProxy and an EnvoyExtensionPolicy"
+    );
+    let (proxy, policy) = (of_kind("EnvoyProxy"), of_kind("EnvoyExtensionPolicy"));
+    assert_eq!(
+        proxy["metadata"]["namespace"], policy["metadata"]["namespace"],
+        "{label}: both resources in one namespace"
+    );
+
+    // The policy: the module's filter with the Istio example's configuration, on the same
+    // targets as the Wasm form.
+    let targets = envoy_gateway_policy_targets(label, policy);
+    let wasm_label = "examples/envoy-gateway/envoyextensionpolicy.yaml";
+    assert_eq!(
+        targets,
+        list(&yaml_doc(wasm_label, &read(wasm_label))["spec"]["targetRefs"]),
+        "{label}: the module form attaches where the Wasm form does"
+    );
+    assert!(
+        policy["spec"]["wasm"].is_badvalue(),
+        "{label}: the module form loads no Wasm besides"
+    );
+    let modules = list(&policy["spec"]["dynamicModule"]);
+    assert_eq!(
+        modules.len(),
+        1,
+        "{label}: expected one spec.dynamicModule entry"
+    );
+    let module = &modules[0];
+    let name = str_at(label, &module["name"], "dynamicModule[0].name");
+    let demo = "envoy/envoy-module.yaml";
+    let demo_filters = module_filters(demo, &yaml_doc(demo, &read(demo)));
+    assert_eq!(
+        module["filterName"].as_str(),
+        demo_filters[0].typed["filter_name"].as_str(),
+        "{label}: filterName must be the filter the module implements, as {demo} names it"
+    );
+    assert_istio_plugin_config(label, "spec.dynamicModule[0].config", &module["config"]);
+
+    // The EnvoyProxy: the allow-list entry, the file where it says, a tested Envoy.
+    assert_eq!(
+        proxy["apiVersion"].as_str(),
+        Some("gateway.envoyproxy.io/v1alpha1"),
+        "{label}"
+    );
+    let entry = list(&proxy["spec"]["dynamicModules"])
+        .iter()
+        .find(|e| e["name"].as_str() == Some(name))
+        .unwrap_or_else(|| {
+            panic!("{label}: the EnvoyProxy's dynamicModules does not allow {name}")
+        });
+    assert_eq!(entry["source"]["type"].as_str(), Some("Local"), "{label}");
+    let path = Path::new(str_at(
+        label,
+        &entry["source"]["local"]["path"],
+        "dynamicModules[].source.local.path",
+    ));
+    assert!(
+        path.is_absolute(),
+        "{label}: {} is not absolute",
+        path.display()
     );
     assert_eq!(
-        config,
-        istio_plugin_config(),
-        "{label}: the plugin configuration must be the Istio example's pluginConfig"
+        path.file_name(),
+        Path::new(MODULE_REL).file_name(),
+        "{label}: the file `make build-module` produces"
+    );
+    let deployment = &proxy["spec"]["provider"]["kubernetes"]["envoyDeployment"];
+    let mount = list(&deployment["container"]["volumeMounts"])
+        .iter()
+        .find(|m| m["mountPath"].as_str().is_some_and(|p| path.starts_with(p)))
+        .unwrap_or_else(|| panic!("{label}: no volume is mounted where {} is", path.display()));
+    let volume = str_at(label, &mount["name"], "volumeMounts[].name");
+    assert!(
+        list(&deployment["pod"]["volumes"])
+            .iter()
+            .any(|v| v["name"].as_str() == Some(volume)),
+        "{label}: the pod has no volume {volume}"
+    );
+    let image = str_at(label, &deployment["container"]["image"], "container.image");
+    let (repository, tag) = image
+        .rsplit_once(':')
+        .unwrap_or_else(|| panic!("{label}: {image} pins no tag"));
+    assert!(
+        repository.ends_with("envoyproxy/envoy"),
+        "{label}: {image} is not the official Envoy image"
+    );
+    let version = tag
+        .trim_start_matches("distroless-")
+        .trim_start_matches('v');
+    let tested = makefile_list("ENVOY_MATRIX_MODULE");
+    assert!(
+        tested.iter().any(|v| v == version),
+        "{label}: {image} runs Envoy {version}; the module is tested on {tested:?}"
     );
 }
 

@@ -712,7 +712,7 @@ fn empty_and_null_origins() {
     bench("empty-null").run(cases);
 }
 
-/// Issue 10 (docs/spec.md `upstream_cors`): behind a store that reflects every Origin with
+/// `upstream_cors` (docs/spec.md §1): behind a store that reflects every Origin with
 /// credentials and answers preflights itself (MinIO community's default handler), no hostile
 /// host, path or Origin gets the store's CORS through the gateway. Every answer may carry
 /// only what the rules grant: `*`, or an allowed origin echoed.

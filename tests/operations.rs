@@ -304,8 +304,8 @@ fn run_steps(
     problems
 }
 
-/// Issue part 1: every counter, read from `/stats` after a known set of requests, on fresh
-/// connections and then all again on one kept-alive connection.
+/// Metrics (README "Metrics", docs/spec.md §6): every counter, read from `/stats` after a known set
+/// of requests, on fresh connections and then all again on one kept-alive connection.
 #[test]
 fn metrics_count_each_outcome_in_stats() {
     let (store, envoy) = start("metrics", METRICS_CONFIG, &EnvoyOptions::default());
@@ -645,10 +645,10 @@ fn run_report_cases(
     failures
 }
 
-/// Issue part 3: a `"Mode": "report"` bucket forwards preflights, leaves requests and responses
-/// alone (the upstream's CORS headers and Vary pass unchanged, no Vary is added), still counts,
-/// and logs each decision at debug level (`--component-log-level wasm:debug`, or
-/// `dynamic_modules:debug` for the module).
+/// Report-only mode (docs/spec.md §6): a `"Mode": "report"` bucket forwards preflights, leaves
+/// requests and responses alone (the upstream's CORS headers and Vary pass unchanged, no Vary is
+/// added), still counts, and logs each decision at debug level (`--component-log-level wasm:debug`,
+/// or `dynamic_modules:debug` for the module).
 #[test]
 fn report_only_mode_forwards_counts_and_logs() {
     let opts = EnvoyOptions {
@@ -784,14 +784,14 @@ fn report_only_mode_is_quiet_at_info_level() {
     );
 }
 
-/// Issue part 4: live reload from a watched LDS file under load, Envoy's default drain
+/// Live reload from a watched LDS file under load, Envoy's default drain
 /// (kept-alive clients move to the new rules when they open a new connection).
 #[test]
 fn live_reload_under_load() {
     reload::live_reload_under_load(reload::Drain::Gradual);
 }
 
-/// Issue part 4 again, with `--drain-strategy immediate`: Envoy closes every kept-alive
+/// Live reload again, with `--drain-strategy immediate`: Envoy closes every kept-alive
 /// connection of the old filter chain after its next answer, the client reconnects.
 #[test]
 fn live_reload_under_load_immediate_drain() {

@@ -1,6 +1,6 @@
 //! The built `bucket-cors` binary, run as an operator would: `check`,
 //! `import`, `explain` and `export`, with exit codes, the exact lines
-//! printed, and the lints of issue 13 as warnings.
+//! printed, and the lints (docs/spec.md §6) as warnings.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -94,7 +94,7 @@ fn check_prints_every_error_at_once_and_exits_1() {
     assert_eq!(r.stderr.lines().collect::<Vec<_>>(), expected);
 }
 
-/// Issue 9 and docs/spec.md §1: the tool judges wildcards against the Public
+/// docs/spec.md §1: the tool judges wildcards against the Public
 /// Suffix List, which the filter leaves out for size: `*.co.uk` and
 /// `*.github.io` are refused here; `*example.com` and unmatchable ports are
 /// refused by the filter's own rules, so here too.
@@ -420,8 +420,9 @@ fn import_s3_xml_and_s3_json_give_the_same_configuration() {
     assert_eq!(stdin.stdout, S3_IMPORTED);
 }
 
-/// Issue 12: `import --policy NAME` writes a named policy that buckets then name, and merges
-/// it into an existing configuration; explain says which policy applied through which entry.
+/// Named policies (docs/spec.md §1): `import --policy NAME` writes a named policy that buckets then
+/// name, and merges it into an existing configuration; explain says which policy applied through
+/// which entry.
 #[test]
 fn import_as_a_named_policy_and_explain_through_it() {
     let r = run(&["import", "--policy", "web", &data("s3-cors.json")], None);
@@ -847,7 +848,8 @@ fn explain_requests_the_filter_leaves_alone() {
             "outcome: no counter (no configured bucket)",
         ],
     );
-    // Issue 10: explain shows what is removed from a backend that reflects every Origin.
+    // `upstream_cors` (docs/spec.md §1): explain shows what is removed from a backend that reflects
+    // every Origin.
     let r = explain(&[
         "--url",
         "http://s3.example.com/",
@@ -959,7 +961,7 @@ fn explain_refuses_an_invalid_configuration_and_bad_arguments() {
 // ------------------------------------------------------------------ lints
 
 /// The start of each warning `check` prints for `examples/config/lints.json`, in order: one
-/// per lint kind of issue 13 (the plain-http one twice: a bucket's and `default`'s), naming
+/// per lint kind of docs/spec.md §6 (the plain-http one twice: a bucket's and `default`'s), naming
 /// the configuration, the rule (index and ID), the field, and what the browser does.
 const LINTS_EXAMPLE: [&str; 7] = [
     r#"bucket "media" rule 0 (ID "public") MaxAgeSeconds: 604800 is above Firefox's cap of 86400 (24 hours) and Chromium's of 7200 (2 hours): browsers keep the preflight answer 24 hours (Firefox) or 2 hours (Chromium) at most"#,
@@ -1180,8 +1182,8 @@ fn import_of_export_through_the_binary() {
     }
 }
 
-/// Issue 12: a bucket that names a policy exports the policy's rules, and so does an
-/// unlisted bucket when `default` names one.
+/// Named policies (docs/spec.md §1): a bucket that names a policy exports the policy's rules, and
+/// so does an unlisted bucket when `default` names one.
 #[test]
 fn export_resolves_a_named_policy() {
     let config = scratch(

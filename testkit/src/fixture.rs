@@ -69,7 +69,7 @@ impl Bench {
         };
         let envoy = match Envoy::start_with(plugin_config, upstream, &opts) {
             Ok(e) => e,
-            Err(e) if e.is_missing_prerequisite() => panic!("[{name}] {e}\n=> run `make test`"),
+            Err(e) if e.is_setup_error() => panic!("[{name}] {e}"),
             Err(e) => panic!(
                 "[{name}] Envoy did not start with this plugin configuration:\n{plugin_config}\n{e}"
             ),

@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 use crate::chromium::Chromium;
 use crate::http;
 
-/// Counter values by name.
-pub type Counters = BTreeMap<String, u64>;
+pub use crate::admin::Counters;
 
 /// `after - before` of one counter (a missing counter counts 0).
 pub fn delta(before: &Counters, after: &Counters, name: &str) -> i64 {

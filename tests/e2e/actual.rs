@@ -166,7 +166,7 @@ fn actual_requests() {
             "4.2",
             request("GET", PS, "/novary/n", None),
         ),
-        // Issue 9: an upstream's two `Vary: Origin` lines (Envoy joins them as
+        // docs/spec.md §4: an upstream's two `Vary: Origin` lines (Envoy joins them as
         // `Origin,Origin`) leave `Origin` once, with or without an Origin.
         photos0(
             case(

@@ -175,7 +175,7 @@ fn addressing() {
     b.run(cases);
 }
 
-/// Issue 9 (spec §6): a host equal to an endpoint is path style even when a shorter endpoint is
+/// docs/spec.md §6: a host equal to an endpoint is path style even when a shorter endpoint is
 /// its suffix. It was read as bucket `s3` of `example.test`, so bucket `s3`'s rules answered
 /// for bucket `photos`.
 #[test]

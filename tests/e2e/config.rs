@@ -249,7 +249,7 @@ fn invalid_configurations_are_refused() {
                     envoy.log().lines().filter(|l| l.contains(component)).collect::<Vec<_>>().join("\n")
                 ));
             }
-            Ok(e) if e.is_missing_prerequisite() => panic!("{e}\n=> run `make test`"),
+            Ok(e) if e.is_setup_error() => panic!("{e}"),
             Ok(e) => {
                 let log = e.log();
                 let mut problems = Vec::new();

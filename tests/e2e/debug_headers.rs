@@ -1,6 +1,6 @@
-//! Issue 13 end to end: `"debug_headers": true` names the reason of a refused preflight in
-//! `x-bucket-cors-refusal` (docs/spec.md §6), and lints reach Envoy's log as warning lines at
-//! configure time, capped at twenty, with the configuration accepted.
+//! `debug_headers` and lints end to end: `"debug_headers": true` names the reason of a refused
+//! preflight in `x-bucket-cors-refusal` (docs/spec.md §6), and lints reach Envoy's log as warning
+//! lines at configure time, capped at twenty, with the configuration accepted.
 
 use bucket_cors_testkit::case::*;
 use bucket_cors_testkit::spec::names::*;
@@ -176,7 +176,7 @@ fn lints_are_logged_as_warnings_capped_at_twenty() {
     let mut b = Bench::start_with("lints-logged", &config, &opts, false);
     b.run(vec![case(
         "a linted configuration still serves",
-        "issue 13: lints are warnings",
+        "§6: lints are warnings",
         preflight_h(PS, "/b24/k", WWW, "PUT", "content-type"),
     )
     .echo(WWW, "PUT", None, None)

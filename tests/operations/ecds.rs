@@ -383,7 +383,7 @@ fn ms(d: Duration) -> String {
     }
 }
 
-/// Issue 12 part 3: an ECDS switch under load fails no request and closes no connection; the
+/// An ECDS switch under load fails no request and closes no connection; the
 /// LDS switch, run the same way, closes every kept-alive connection (which also shows that
 /// the connection counts would catch a closure).
 #[test]

@@ -80,17 +80,16 @@ pub fn stats_lines(envoy: &Envoy) -> Vec<String> {
 /// The filter's counters from `/stats`. Panics when one is missing, is not a number, or when
 /// `/stats` shows a `bucket_cors` stat that is not one of `counters::ALL`.
 pub fn counters(envoy: &Envoy) -> Counts {
-    let stats = envoy.stats(Some("bucket_cors")).expect("read /stats");
-    let names: Vec<String> = ALL.iter().map(|c| stats_name(c)).collect();
+    let admin = envoy.admin();
+    let values = admin
+        .filter_counters()
+        .unwrap_or_else(|e| panic!("{e}; its bucket_cors lines are:\n{:#?}", stats_lines(envoy)));
     let mut out = Counts::default();
-    for (i, name) in names.iter().enumerate() {
-        let v = stats.get(name).unwrap_or_else(|| {
-            panic!("/stats has no {name}; its bucket_cors lines are:\n{stats:#?}")
-        });
-        out.0[i] = v
-            .parse()
-            .unwrap_or_else(|_| panic!("/stats {name} = {v:?} is not a counter"));
+    for (i, c) in ALL.iter().enumerate() {
+        out.0[i] = values[*c];
     }
+    let names: Vec<String> = ALL.iter().map(|c| stats_name(c)).collect();
+    let stats = admin.stats(Some("bucket_cors")).expect("read /stats");
     let unknown: Vec<&String> = stats.keys().filter(|k| !names.contains(k)).collect();
     assert!(
         unknown.is_empty(),

@@ -462,7 +462,7 @@ fn invalid_allowed_origins_are_refused() {
             r#"AllowedOrigin[0] "https://www.a.com:x""#,
             Port,
         ),
-        // Issue 9: browsers never send these ports, so the rule could never match.
+        // docs/spec.md §6: browsers never send these ports, so the rule could never match.
         (
             "https://a.com:0443",
             r#"AllowedOrigin[0] "https://a.com:0443""#,
@@ -534,7 +534,7 @@ fn too_broad_origin_patterns_say_to_write_star() {
         ("https://*.com", "com"),
         ("https://*com", "com"),
         ("https://*.io:8443", "io"),
-        // Issue 9: the `*` shares its label with letters, and that label sits
+        // docs/spec.md §1: the `*` shares its label with letters, and that label sits
         // directly under `com`: `evilexample.com` would match.
         ("https://*example.com", "com"),
         ("https://*b.com", "com"),
@@ -605,7 +605,7 @@ fn wildcards_over_an_ip_address_are_refused_saying_so() {
     c.finish();
 }
 
-/// Issue 9: wildcards whose fixed labels name a domain stay accepted.
+/// docs/spec.md §1: wildcards whose fixed labels name a domain stay accepted.
 #[test]
 fn wildcards_under_a_named_domain_are_accepted() {
     for value in [
@@ -704,7 +704,7 @@ fn invalid_methods_headers_and_max_age_are_refused() {
         let kind = Want::Kind(ErrorKind::ExposeHeader);
         cases.push(bad_field("ExposeHeader", json!([value]), shown, kind));
     }
-    // Issue 9: `-0` is told to write 0, not "floating point -0.0".
+    // docs/spec.md §1: `-0` is told to write 0, not "floating point -0.0".
     cases.push(bad(
         "MaxAgeSeconds -0 refused",
         r#"{"buckets": {"photos": {"CORSRule": [{"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET"], "MaxAgeSeconds": -0}]}}}"#.into(),
@@ -783,7 +783,7 @@ fn invalid_rule_lists_buckets_endpoints_and_default_are_refused() {
             &["default", "CORSRule"],
         ),
     ];
-    // Issue 10: the answer to a forwarded preflight would be stripped.
+    // `upstream_cors` (docs/spec.md §1): the answer to a forwarded preflight would be stripped.
     cases.push(bad(
         "unmatched_preflight forward with upstream_cors strip (the default)",
         r#"{"unmatched_preflight": "forward"}"#.into(),
@@ -1130,9 +1130,9 @@ fn several_errors_are_all_reported_at_once() {
 
 // ---------------------------------------------------------------- policies
 
-/// Issue 12: a bucket's value, and `default`, is an inline configuration or the name of one
-/// under `policies`; each policy is compiled once, however many buckets name it; an unused
-/// policy is accepted.
+/// Named policies (docs/spec.md §1): a bucket's value, and `default`, is an inline configuration or
+/// the name of one under `policies`; each policy is compiled once, however many buckets name it; an
+/// unused policy is accepted.
 #[test]
 fn named_policies_are_shared_by_the_buckets_that_name_them() {
     let rule = json!({"AllowedOrigin": ["https://www.a.com"], "AllowedMethod": ["GET", "PUT"]});

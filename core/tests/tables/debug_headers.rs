@@ -1,4 +1,4 @@
-//! `debug_headers` (docs/spec.md §6, issue 13): off by default; when on, a
+//! `debug_headers` (docs/spec.md §6): off by default; when on, a
 //! refused preflight also names the furthest any rule got in
 //! `x-bucket-cors-refusal`, and nothing else changes.
 

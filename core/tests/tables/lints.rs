@@ -1,4 +1,4 @@
-//! Lints (issue 13): configurations the filter accepts but a browser will
+//! Lints (docs/spec.md §6): configurations the filter accepts but a browser will
 //! not use as meant. One named test per lint kind, each with the cases that
 //! must and must not warn; then labels, order and the message's words.
 
@@ -341,7 +341,7 @@ fn plain_http_origin() {
     ]);
 }
 
-/// Decided in issue 13 (docs/spec.md §6): no lint for `AllowedHeader: ["*"]`
+/// docs/spec.md §6: no lint for `AllowedHeader: ["*"]`
 /// in a rule that echoes origins with credentials. The Fetch standard lets
 /// `Access-Control-Allow-Headers: *` mean "any header" only without
 /// credentials, and never for `Authorization`; but the filter never answers
@@ -392,8 +392,9 @@ fn lints_are_labelled_and_ordered_buckets_by_name_then_default() {
     );
 }
 
-/// Issue 12 and 13: a policy is judged once, however many buckets name it, under its own
-/// label, and a policy no bucket names (nor `default`) is reported as unused.
+/// Named policies and lints (docs/spec.md §1, §6): a policy is judged once, however many buckets
+/// name it, under its own label, and a policy no bucket names (nor `default`) is reported as
+/// unused.
 #[test]
 fn policies_are_linted_once_and_an_unused_policy_is_reported() {
     let bad = json!({"AllowedOrigin": ["https://b.example.com"], "AllowedMethod": ["GET"], "MaxAgeSeconds": 10000});

@@ -1,6 +1,6 @@
 //! The core's table tests against `docs/spec.md`, in one test binary:
 //! configuration (§1, §6), a bucket's rules document (§7), decisions by spec
-//! section, outcomes, lints and the opt-in refusal reason (issue 13).
+//! section, outcomes, lints and the opt-in refusal reason (§6).
 //! `CASE=<substring>` runs only the cases whose name contains it.
 
 // Test code: a failed expectation panics; the workspace denies that in shipped code.

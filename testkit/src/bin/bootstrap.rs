@@ -1,141 +1,161 @@
 //! `bootstrap`: prints an Envoy bootstrap (JSON) from `bucket_cors_testkit::bootstrap`, the
 //! generator the tests and the soak use, for drivers outside Rust (bench/bench.py).
-//!
-//! Usage: [`USAGE`].
+//! `bootstrap --help` lists the options.
 
 use std::fs;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use bucket_cors_testkit::bootstrap::{Bootstrap, CorsPolicy, HttpFilter, WasmFilter};
+use clap::Parser;
 
-const USAGE: &str = "\
-usage: bootstrap --listen PORT --admin PORT [--out FILE]
-         [--upstream IP:PORT [--route-timeout SECONDS] | --direct STATUS BODY]
-         [--wasm NAME FILE CONFIG]...
-         [--native-cors [--cors-origin O]... [--cors-origin-regex R]... [--cors-methods M]
-          [--cors-headers H] [--cors-expose-headers E] [--cors-max-age S] [--cors-credentials]]
-
-Filters come in the order given, before the router; none: the router alone. A wasm
-filter's CONFIG is its configuration text, or @PATH to read it from a file (a large
-plugin configuration does not fit on a command line). Without --upstream every request
-is answered by Envoy (--direct, default 200 ok). Writes to stdout unless --out.";
-
-/// What the command line asked for.
-#[derive(Default)]
+/// An Envoy bootstrap (JSON): one listener on 127.0.0.1 whose HTTP filters come before the
+/// router in this order: the native CORS filter, the Wasm filters as given, the module. Without
+/// --upstream every request is answered by Envoy itself (--direct, default 200 ok).
+#[derive(Parser)]
+#[command(name = "bootstrap")]
 struct Args {
-    listen: Option<u16>,
-    admin: Option<u16>,
-    out: Option<String>,
+    /// The listener's port.
+    #[arg(long, value_name = "PORT")]
+    listen: u16,
+    /// The admin interface's port.
+    #[arg(long, value_name = "PORT")]
+    admin: u16,
+    /// Write here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Route every request to this upstream (one cluster).
+    #[arg(long, value_name = "IP:PORT", conflicts_with = "direct")]
     upstream: Option<SocketAddr>,
-    route_timeout: Option<Duration>,
-    direct: Option<(u16, String)>,
-    filters: Vec<HttpFilter>,
-    /// Index in `filters` of the native CORS filter the `--cors-*` options fill.
-    native: Option<usize>,
+    /// The route timeout to the upstream, in seconds.
+    #[arg(long, value_name = "SECONDS", requires = "upstream")]
+    route_timeout: Option<u64>,
+    /// Envoy answers every request itself with this status and body.
+    #[arg(long, num_args = 2, value_names = ["STATUS", "BODY"])]
+    direct: Option<Vec<String>>,
+    /// A proxy-wasm filter named NAME (also its root_id and vm_id) from FILE; CONFIG is its
+    /// configuration text, or @PATH to read it from a file (a large plugin configuration does
+    /// not fit on a command line). Repeatable.
+    #[arg(long, num_args = 3, value_names = ["NAME", "FILE", "CONFIG"], action = clap::ArgAction::Append)]
+    wasm: Vec<String>,
+    /// The bucket-cors dynamic module from FILE (libbucket_cors_module.so) with the plugin
+    /// configuration CONFIG (text, or @PATH).
+    #[arg(long, num_args = 2, value_names = ["FILE", "CONFIG"])]
+    module: Option<Vec<String>>,
+    /// Envoy's own CORS filter, with the policy of the --cors-* options on the virtual host.
+    #[arg(long)]
+    native_cors: bool,
+    /// An origin allowed exactly. Repeatable.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", requires = "native_cors")]
+    cors_origins: Vec<String>,
+    /// An origin allowed by an RE2 regular expression. Repeatable.
+    #[arg(
+        long = "cors-origin-regex",
+        value_name = "REGEX",
+        requires = "native_cors"
+    )]
+    cors_origin_regexes: Vec<String>,
+    /// allow_methods, comma-separated.
+    #[arg(
+        long,
+        value_name = "METHODS",
+        requires = "native_cors",
+        default_value = ""
+    )]
+    cors_methods: String,
+    /// allow_headers, comma-separated.
+    #[arg(
+        long,
+        value_name = "HEADERS",
+        requires = "native_cors",
+        default_value = ""
+    )]
+    cors_headers: String,
+    /// expose_headers, comma-separated.
+    #[arg(
+        long,
+        value_name = "HEADERS",
+        requires = "native_cors",
+        default_value = ""
+    )]
+    cors_expose_headers: String,
+    /// max_age, in seconds.
+    #[arg(long, value_name = "SECONDS", requires = "native_cors")]
+    cors_max_age: Option<u64>,
+    /// allow_credentials.
+    #[arg(long, requires = "native_cors")]
+    cors_credentials: bool,
 }
 
-fn parse(argv: &[String]) -> Result<Args, String> {
-    let mut a = Args::default();
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--listen" => a.listen = Some(number(&value()?)?),
-            "--admin" => a.admin = Some(number(&value()?)?),
-            "--out" => a.out = Some(value()?),
-            "--upstream" => {
-                let v = value()?;
-                a.upstream = Some(v.parse().map_err(|e| format!("--upstream {v}: {e}"))?);
-            }
-            "--route-timeout" => {
-                a.route_timeout = Some(Duration::from_secs(number(&value()?)?));
-            }
-            "--direct" => a.direct = Some((number(&value()?)?, value()?)),
-            "--wasm" => {
-                let (name, file, config) = (value()?, value()?, value()?);
-                let configuration = match config.strip_prefix('@') {
-                    Some(path) => fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
-                    None => config,
-                };
-                a.filters.push(HttpFilter::Wasm(WasmFilter {
-                    name,
-                    file: file.into(),
-                    configuration,
-                }));
-            }
-            "--native-cors" => {
-                a.native = Some(a.filters.len());
-                a.filters
-                    .push(HttpFilter::NativeCors(CorsPolicy::default()));
-            }
-            cors if cors.starts_with("--cors-") => {
-                let Some(HttpFilter::NativeCors(p)) = a.native.and_then(|i| a.filters.get_mut(i))
-                else {
-                    return Err(format!("{cors} comes after --native-cors"));
-                };
-                match cors {
-                    "--cors-origin" => p.origins.push(value()?),
-                    "--cors-origin-regex" => p.origin_regexes.push(value()?),
-                    "--cors-methods" => p.methods = value()?,
-                    "--cors-headers" => p.headers = value()?,
-                    "--cors-expose-headers" => p.expose_headers = value()?,
-                    "--cors-max-age" => p.max_age = Some(number(&value()?)?),
-                    "--cors-credentials" => p.credentials = true,
-                    _ => return Err(format!("unknown option {cors}")),
-                }
-            }
-            _ => return Err(format!("unknown argument {flag}")),
-        }
+/// A configuration given as text, or as @PATH of a file that holds it.
+fn config_text(arg: &str) -> Result<String, String> {
+    match arg.strip_prefix('@') {
+        Some(path) => fs::read_to_string(path).map_err(|e| format!("{path}: {e}")),
+        None => Ok(arg.to_string()),
     }
-    Ok(a)
 }
 
-fn number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
-    v.parse().map_err(|_| format!("not a number: {v}"))
-}
-
-fn build(a: Args) -> Result<(String, Option<String>), String> {
-    let (Some(listen), Some(admin)) = (a.listen, a.admin) else {
-        return Err("--listen and --admin are required".into());
-    };
-    let mut b = match (a.upstream, a.direct) {
-        (Some(_), Some(_)) => return Err("--upstream and --direct exclude each other".into()),
-        (Some(up), None) => Bootstrap::to_upstream(listen, admin, up),
-        (None, Some((status, body))) => Bootstrap::direct(listen, admin, status, &body),
-        (None, None) => Bootstrap::direct(listen, admin, 200, "ok"),
+fn build(a: Args) -> Result<String, String> {
+    let mut b = match a.direct.as_deref() {
+        Some([status, body]) => {
+            let status = status
+                .parse()
+                .map_err(|_| format!("--direct: {status} is not an HTTP status"))?;
+            Bootstrap::direct(a.listen, a.admin, status, body)
+        }
+        _ => match a.upstream {
+            Some(up) => Bootstrap::to_upstream(a.listen, a.admin, up),
+            None => Bootstrap::direct(a.listen, a.admin, 200, "ok"),
+        },
     };
     if let Some(t) = a.route_timeout {
-        b = b.route_timeout(t);
+        b = b.route_timeout(Duration::from_secs(t));
     }
-    b.filters = a.filters;
-    Ok((b.bootstrap(), a.out))
+    if a.native_cors {
+        b = b.filter(HttpFilter::NativeCors(CorsPolicy {
+            origins: a.cors_origins,
+            origin_regexes: a.cors_origin_regexes,
+            methods: a.cors_methods,
+            headers: a.cors_headers,
+            expose_headers: a.cors_expose_headers,
+            max_age: a.cors_max_age,
+            credentials: a.cors_credentials,
+        }));
+    }
+    for w in a.wasm.chunks(3) {
+        if let [name, file, config] = w {
+            b = b.filter(HttpFilter::Wasm(WasmFilter {
+                name: name.clone(),
+                file: file.into(),
+                configuration: config_text(config)?,
+            }));
+        }
+    }
+    if let Some([file, config]) = a.module.as_deref() {
+        b = b.filter(HttpFilter::bucket_cors_module(
+            Some(file.into()),
+            &config_text(config)?,
+        ));
+    }
+    Ok(b.bootstrap())
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let written = parse(&argv)
-        .and_then(build)
-        .and_then(|(text, out)| match out {
-            Some(path) => fs::write(&path, text).map_err(|e| format!("{path}: {e}")),
-            None => {
-                print!("{text}");
-                Ok(())
-            }
-        });
+    let args = Args::parse();
+    let out = args.out.clone();
+    let written = build(args).and_then(|text| match &out {
+        Some(path) => fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    });
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("bootstrap: {e}\n{USAGE}");
+            eprintln!("bootstrap: {e}");
             ExitCode::from(2)
         }
     }

@@ -1,50 +1,33 @@
 //! `objstore --listen 127.0.0.1:PORT [--reflect-cors]`: the test object store as a process
-//! (for `make run`). Logs one line per request to stderr. `--reflect-cors` answers CORS like
-//! MinIO community's default handler (every Origin reflected with credentials), to see what
-//! `upstream_cors` keeps from a browser.
+//! (for `make run`). Logs one line per request to stderr.
 
 use std::process::ExitCode;
 
-fn usage() -> ExitCode {
-    eprintln!("usage: objstore --listen 127.0.0.1:PORT [--reflect-cors]");
-    ExitCode::from(2)
+use clap::Parser;
+
+/// The testkit object store as a process: an in-memory S3-like store on loopback.
+#[derive(Parser)]
+#[command(name = "objstore")]
+struct Args {
+    /// Where to listen.
+    #[arg(long, value_name = "127.0.0.1:PORT")]
+    listen: String,
+    /// Answer CORS like MinIO community's default handler (every Origin reflected with
+    /// credentials), to see what `upstream_cors` keeps from a browser.
+    #[arg(long)]
+    reflect_cors: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut listen = None;
-    let mut reflect_cors = false;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--listen" if i + 1 < args.len() => {
-                listen = Some(args[i + 1].clone());
-                i += 2;
-            }
-            a if a.starts_with("--listen=") => {
-                listen = Some(a["--listen=".len()..].to_string());
-                i += 1;
-            }
-            "--reflect-cors" => {
-                reflect_cors = true;
-                i += 1;
-            }
-            "-h" | "--help" => {
-                let _ = usage();
-                return ExitCode::SUCCESS;
-            }
-            _ => return usage(),
-        }
-    }
-    let Some(listen) = listen else { return usage() };
-    match bucket_cors_testkit::ObjStore::start_with(listen.as_str(), true, reflect_cors) {
+    let a = Args::parse();
+    match bucket_cors_testkit::ObjStore::start_with(a.listen.as_str(), true, a.reflect_cors) {
         Ok(store) => {
             eprintln!("objstore: listening on http://{}", store.addr());
             store.wait();
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("objstore: cannot listen on {listen}: {e}");
+            eprintln!("objstore: cannot listen on {}: {e}", a.listen);
             ExitCode::FAILURE
         }
     }

@@ -3,8 +3,13 @@
 
 use std::path::PathBuf;
 
-use super::{extension, nest, typed, watched_file};
-use crate::json::{obj, s, Json};
+use serde_json::{json, Map, Value};
+
+use super::{extension, pretty, typed, watched_file};
+
+/// The Wasm runtime every Wasm filter here runs in (`vm_config.runtime`); the launcher asks
+/// Envoy for it before it starts the Wasm filter.
+pub const V8: &str = "envoy.wasm.runtime.v8";
 
 const WASM: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 const DYNAMIC_MODULE: &str =
@@ -112,77 +117,54 @@ impl HttpFilter {
     /// `TypedExtensionConfig`.
     pub fn extension_config_file(&self, name: &str, version: u64) -> String {
         let mut resource = typed(TYPED_EXTENSION_CONFIG, self.entry());
-        resource.set("name", s(name));
-        obj([
-            ("version_info", s(version.to_string())),
-            ("resources", Json::Arr(vec![resource])),
-        ])
-        .pretty()
+        resource["name"] = json!(name);
+        pretty(&json!({"version_info": version.to_string(), "resources": [resource]}))
     }
 
     /// The `http_filters` entry.
-    pub(super) fn entry(&self) -> Json {
+    pub(super) fn entry(&self) -> Value {
         match self {
             HttpFilter::Wasm(w) => {
-                let vm = obj([
-                    ("vm_id", s(&w.name)),
-                    ("runtime", s("envoy.wasm.runtime.v8")),
-                    (
-                        "code",
-                        nest(&["local", "filename"], s(w.file.to_string_lossy())),
-                    ),
-                ]);
-                let config = obj([
-                    ("name", s(&w.name)),
-                    ("root_id", s(&w.name)),
-                    ("vm_config", vm),
-                    (
-                        "configuration",
-                        typed(STRING_VALUE, obj([("value", s(&w.configuration))])),
-                    ),
-                ]);
-                extension("envoy.filters.http.wasm", WASM, obj([("config", config)]))
+                let config = json!({
+                    "name": w.name,
+                    "root_id": w.name,
+                    "vm_config": {
+                        "vm_id": w.name,
+                        "runtime": V8,
+                        "code": {"local": {"filename": w.file.to_string_lossy()}},
+                    },
+                    "configuration": typed(STRING_VALUE, json!({"value": w.configuration})),
+                });
+                extension("envoy.filters.http.wasm", WASM, json!({"config": config}))
             }
             HttpFilter::DynamicModule(m) => {
-                let mut module = obj([("name", s(&m.module))]);
+                let mut module = json!({"name": m.module});
                 if let Some(file) = &m.file {
-                    module.set(
-                        "module",
-                        nest(&["local", "filename"], s(file.to_string_lossy())),
-                    );
+                    module["module"] = json!({"local": {"filename": file.to_string_lossy()}});
                 }
-                let config = obj([
-                    ("dynamic_module_config", module),
-                    ("filter_name", s(&m.filter_name)),
-                    (
-                        "filter_config",
-                        typed(STRING_VALUE, obj([("value", s(&m.configuration))])),
-                    ),
-                ]);
+                let config = json!({
+                    "dynamic_module_config": module,
+                    "filter_name": m.filter_name,
+                    "filter_config": typed(STRING_VALUE, json!({"value": m.configuration})),
+                });
                 extension("envoy.filters.http.dynamic_modules", DYNAMIC_MODULE, config)
             }
-            HttpFilter::NativeCors(_) => extension("envoy.filters.http.cors", CORS, obj([])),
-            HttpFilter::Discovered(d) => {
-                let source = obj([
-                    ("resource_api_version", s("V3")),
-                    ("path_config_source", watched_file(&d.file)),
-                ]);
-                obj([
-                    ("name", s(&d.name)),
-                    (
-                        "config_discovery",
-                        obj([
-                            ("config_source", source),
-                            ("type_urls", Json::Arr(vec![s(d.type_url)])),
-                        ]),
-                    ),
-                ])
-            }
+            HttpFilter::NativeCors(_) => extension("envoy.filters.http.cors", CORS, json!({})),
+            HttpFilter::Discovered(d) => json!({
+                "name": d.name,
+                "config_discovery": {
+                    "config_source": {
+                        "resource_api_version": "V3",
+                        "path_config_source": watched_file(&d.file),
+                    },
+                    "type_urls": [d.type_url],
+                },
+            }),
         }
     }
 
     /// The filter's `typed_per_filter_config` entry on the virtual host, if it has one.
-    pub(super) fn virtual_host_config(&self) -> Option<(String, Json)> {
+    pub(super) fn virtual_host_config(&self) -> Option<(String, Value)> {
         match self {
             HttpFilter::Wasm(_) | HttpFilter::DynamicModule(_) | HttpFilter::Discovered(_) => None,
             HttpFilter::NativeCors(p) => Some(("envoy.filters.http.cors".into(), p.to_json())),
@@ -206,30 +188,26 @@ pub struct CorsPolicy {
 }
 
 impl CorsPolicy {
-    fn to_json(&self) -> Json {
-        let matchers = self
+    fn to_json(&self) -> Value {
+        let matchers: Vec<Value> = self
             .origins
             .iter()
-            .map(|o| obj([("exact", s(o))]))
+            .map(|o| json!({"exact": o}))
             .chain(
                 self.origin_regexes
                     .iter()
-                    .map(|r| obj([("safe_regex", obj([("regex", s(r))]))])),
+                    .map(|r| json!({"safe_regex": {"regex": r}})),
             )
             .collect();
-        let mut p = typed(
-            CORS_POLICY,
-            obj([
-                ("allow_origin_string_match", Json::Arr(matchers)),
-                ("allow_methods", s(&self.methods)),
-                ("allow_headers", s(&self.headers)),
-                ("expose_headers", s(&self.expose_headers)),
-                ("allow_credentials", Json::Bool(self.credentials)),
-            ]),
-        );
+        let mut p = Map::new();
+        p.insert("allow_origin_string_match".into(), Value::Array(matchers));
+        p.insert("allow_methods".into(), json!(self.methods));
+        p.insert("allow_headers".into(), json!(self.headers));
+        p.insert("expose_headers".into(), json!(self.expose_headers));
+        p.insert("allow_credentials".into(), json!(self.credentials));
         if let Some(age) = self.max_age {
-            p.set("max_age", s(age.to_string()));
+            p.insert("max_age".into(), json!(age.to_string()));
         }
-        p
+        typed(CORS_POLICY, Value::Object(p))
     }
 }

@@ -85,9 +85,9 @@ fn actual_request_response_edits() {
             grant: None,
             ops: unnamed_removed(),
         },
-        // Issue 10: the gateway owns CORS. A backend that reflects every Origin with
-        // credentials (MinIO's default handler) must not leak through requests the rules
-        // do not govern; `Vary` is left as the upstream sent it.
+        // `upstream_cors` (docs/spec.md §1): the gateway owns CORS. A backend that reflects every
+        // Origin with credentials (MinIO's default handler) must not leak through requests the
+        // rules do not govern; `Vary` is left as the upstream sent it.
         ActualCase {
             name: "upstream_cors strip: no bucket: every upstream CORS header removed",
             policy: "main",

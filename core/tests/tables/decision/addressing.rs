@@ -79,7 +79,7 @@ fn bucket_resolution_through_decide() {
             granted.clone(),
         ),
         (
-            // Issue 9 (spec §6): it was read as bucket `s3` of `example.internal`.
+            // docs/spec.md §6: it was once read as bucket `s3` of `example.internal`.
             "an endpoint under a shorter endpoint is still path style, never bucket s3",
             &vhost,
             get("s3.example.internal", "/photos/cat.jpg"),

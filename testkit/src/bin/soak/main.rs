@@ -20,63 +20,43 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bucket_cors_testkit::{Envoy, EnvoyOptions, ObjStore};
+use clap::Parser;
 
 use load::{Plan, Tally};
 use mix::Kind;
 use report::{kib, thousands, After, Outcome};
 
-const USAGE: &str = "\
-usage: soak [--requests N] [--warmup N] [--connections N] [--max-growth PERCENT]
-            [--max-seconds S] [--keep]
-
-  --requests N        requests after the warm-up (default 1,000,000)
-  --warmup N          warm-up requests (default 2% of --requests, 2,000 to 50,000)
-  --connections N     keep-alive connections, one thread each (default 8)
-  --max-growth P      fail when Envoy's RSS grows by P percent or more (default 5)
-  --max-seconds S     give up after S seconds (default 3600)
-  --keep              keep Envoy's directory (bootstrap, log)
-Envoy and the filter: ENVOY_BIN and BUCKET_CORS_WASM (defaults as for the tests).";
-
+/// One Envoy with bucket-cors in front of the testkit object store, N mixed requests over
+/// keep-alive connections, every answer checked. Envoy and the filter: ENVOY_BIN and
+/// BUCKET_CORS_WASM (defaults as for the tests).
+#[derive(Parser)]
+#[command(name = "soak")]
 struct Args {
+    /// Requests after the warm-up (`_` or `,` may group digits).
+    #[arg(long, value_name = "N", default_value = "1000000", value_parser = count)]
     requests: u64,
+    /// Warm-up requests (default 2% of --requests, 2,000 to 50,000).
+    #[arg(long, value_name = "N", value_parser = count)]
     warmup: Option<u64>,
+    /// Keep-alive connections, one thread each.
+    #[arg(long, value_name = "N", default_value_t = 8)]
     connections: usize,
+    /// Fail when Envoy's RSS grows by this many percent or more.
+    #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
     max_growth: f64,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "S", default_value_t = 3600)]
     max_seconds: u64,
+    /// Keep Envoy's directory (bootstrap, log).
+    #[arg(long)]
     keep: bool,
 }
 
-fn parse(argv: &[String]) -> Result<Args, String> {
-    let mut a = Args {
-        requests: 1_000_000,
-        warmup: None,
-        connections: 8,
-        max_growth: 5.0,
-        max_seconds: 3600,
-        keep: false,
-    };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .ok_or_else(|| format!("{flag} needs a value"))
-                .and_then(|v| {
-                    v.replace(['_', ','], "")
-                        .parse::<f64>()
-                        .map_err(|_| format!("{flag}: not a number: {v}"))
-                })
-        };
-        match flag.as_str() {
-            "--requests" => a.requests = value()? as u64,
-            "--warmup" => a.warmup = Some(value()? as u64),
-            "--connections" => a.connections = (value()? as usize).max(1),
-            "--max-growth" => a.max_growth = value()?,
-            "--max-seconds" => a.max_seconds = value()? as u64,
-            "--keep" => a.keep = true,
-            _ => return Err(format!("unknown argument {flag}")),
-        }
-    }
-    Ok(a)
+/// A count, digits optionally grouped by `_` or `,` (`1_000_000`).
+fn count(v: &str) -> Result<u64, String> {
+    v.replace(['_', ','], "")
+        .parse()
+        .map_err(|_| format!("not a count: {v}"))
 }
 
 /// The object store with the objects the mix reads, and Envoy in front of it.
@@ -141,15 +121,7 @@ fn inspect(envoy: &mut Envoy) -> After {
     } else {
         0
     };
-    let counters = envoy
-        .stats(Some("bucket_cors."))
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(name, v)| {
-            let name = name.strip_prefix(envoy.build().stats_prefix())?.to_string();
-            Some((name, v.parse().ok()?))
-        })
-        .collect();
+    let counters = envoy.admin().filter_counters().unwrap_or_default();
     let mut crashes = envoy.crash_lines();
     crashes.extend(
         envoy
@@ -219,19 +191,7 @@ fn run(a: &Args) -> Result<bool, String> {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse(&argv) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("soak: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
+    match run(&Args::parse()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
