@@ -13,6 +13,18 @@
 //! compiled by the same code into [`StoreRules`].
 //! Nothing here talks to a host, so it is tested natively; log lines go
 //! through the `log` facade, which each glue points at its host's log.
+//!
+//! Where each section of docs/spec.md lives:
+//!
+//! | spec | files |
+//! |---|---|
+//! | §1 configuration, validation | `config.rs` (shape), `compile.rs`, `error.rs`, `origin.rs` (patterns) |
+//! | §2 which requests, bucket | `bucket.rs`, `bucket_table.rs`, `request.rs`, `decision.rs` (`decide`) |
+//! | §3 preflight | `decision.rs`, `rule.rs`, `grant.rs`, `error_body.rs` |
+//! | §4 actual requests, every response | `decision.rs` (`actual_grant`), `response.rs`, `grant.rs` |
+//! | §5 matching details | `origin.rs`, `header_names.rs`, `method.rs`, `wildcard.rs`, `name_set.rs` |
+//! | §6 extensions | `lint.rs`, `explain.rs`, `outcome.rs` (counters), `configure.rs`, `stream.rs` |
+//! | §7 a bucket's rules document | `document.rs`, `document_xml.rs` |
 
 mod bucket;
 mod bucket_table;
