@@ -55,6 +55,14 @@ pub fn envoy_bin() -> PathBuf {
     }
 }
 
+/// The (major, minor) release of the Envoy at `envoy` (`envoy --version`), for behaviour of
+/// Envoy's own that changed between the releases the README claims; `None` if it cannot tell.
+pub fn envoy_release(envoy: &Path) -> Option<(u32, u32)> {
+    let version = envoy_version(envoy);
+    let mut parts = version.split('.').map(str::parse::<u32>);
+    Some((parts.next()?.ok()?, parts.next()?.ok()?))
+}
+
 /// `BUCKET_CORS_WASM`, or `<repo>/target/wasm32-wasip1/release/bucket_cors.wasm`.
 pub fn wasm_path() -> PathBuf {
     match std::env::var_os("BUCKET_CORS_WASM") {

@@ -4,6 +4,7 @@
 //! browser unless `upstream_cors` is `pass`, and a report-only bucket is left alone.
 
 use bucket_cors_testkit::case::*;
+use bucket_cors_testkit::envoy::{envoy_bin, envoy_release};
 use bucket_cors_testkit::expect::Body;
 use bucket_cors_testkit::spec::names::*;
 use bucket_cors_testkit::spec::*;
@@ -300,6 +301,11 @@ fn interim_responses_are_beyond_the_filter_and_off_by_default() {
             .to_vec(),
         ..proxied
     };
+    // Envoy applies a route's `response_headers_to_remove` to interim responses from 1.40 on;
+    // the older releases the README claims forward them as the store sent them.
+    let removes_on_1xx = envoy_release(&envoy_bin()).is_some_and(|release| release >= (1, 40));
     let mut b = start("interim-removed-at-the-route", &removed);
-    b.run(interim_cases(|c, status| c.interim(status, &[])));
+    b.run(interim_cases(|c, status| {
+        c.interim(status, if removes_on_1xx { &[] } else { evil_cors })
+    }));
 }
