@@ -94,7 +94,7 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
                     Err(Miss::Method) => Err(format!(
                         "{method_name} {:?} is not in AllowedMethod ({})",
                         String::from_utf8_lossy(m),
-                        rule.allow_methods
+                        rule.terms.allow_methods
                     )),
                     Err(Miss::Header(h)) => Err(format!("requested header {h:?} matches no AllowedHeader")),
                     Err(Miss::HeaderList(e)) => {
@@ -104,7 +104,7 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
             })();
             RuleCheck {
                 index,
-                id: rule.id.as_deref().map(str::to_owned),
+                id: rule.terms.id.as_deref().map(str::to_owned),
                 verdict,
             }
         })

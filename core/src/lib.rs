@@ -23,9 +23,11 @@ mod method;
 mod name_set;
 mod origin;
 mod outcome;
+mod read;
 mod request;
 mod response;
 mod rule;
+mod trail;
 mod wildcard;
 
 pub use compile::{Policy, Source};

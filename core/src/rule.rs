@@ -4,12 +4,22 @@
 use crate::header_names::{BadRequestHeaders, HeaderMatcher};
 use crate::method::MethodSet;
 use crate::origin::{OriginMatch, OriginMatcher};
+use std::sync::Arc;
 
-/// One compiled `CORSRule`, with its constant header values pre-rendered.
+/// One compiled `CORSRule`: its origins, and the rest of it shared with
+/// every rule that writes the rest alike (configurations generated for many
+/// buckets differ mostly in their origins).
 #[derive(Debug)]
 pub(crate) struct Rule {
-    pub(crate) id: Option<Box<str>>,
     pub(crate) origins: OriginMatcher,
+    pub(crate) terms: Arc<RuleTerms>,
+}
+
+/// A rule's `ID`, methods and headers, with its constant header values
+/// pre-rendered; held once for every rule that writes them alike.
+#[derive(Debug)]
+pub(crate) struct RuleTerms {
+    pub(crate) id: Option<Box<str>>,
     pub(crate) methods: MethodSet,
     pub(crate) headers: HeaderMatcher,
     /// `AllowedMethod` joined with `, `.
@@ -44,13 +54,13 @@ impl Rule {
         requested: Option<&'h Requested>,
     ) -> Result<OriginMatch, Miss<'h>> {
         let matched = self.origins.matches(parsed).ok_or(Miss::Origin)?;
-        if !self.methods.contains(method) {
+        if !self.terms.methods.contains(method) {
             return Err(Miss::Method);
         }
         match requested {
             None => Ok(matched),
             Some(Err(bad)) => Err(Miss::HeaderList(*bad)),
-            Some(Ok(names)) => match names.iter().find(|h| !self.headers.allows(h)) {
+            Some(Ok(names)) => match names.iter().find(|h| !self.terms.headers.allows(h)) {
                 Some(h) => Err(Miss::Header(h)),
                 None => Ok(matched),
             },
