@@ -1133,8 +1133,9 @@ def write_results(run):
     if a.merge and a.out_path.exists():
         old = json.loads(a.out_path.read_text())
         results["also"] = old.get("also", []) + [{k: results[k] for k in (
-            "command", "date_utc", "elapsed_s", "params")} | {"phases": sorted(set(a.phases.split(",")))}]
-        for k in ("command", "date_utc", "elapsed_s", "params", "machine", "tools"):
+            "command", "commit", "date_utc", "elapsed_s", "params")} | {"phases": sorted(set(a.phases.split(",")))}]
+        # The header names the first run; each re-run names its own command and commit.
+        for k in ("command", "commit", "date_utc", "elapsed_s", "params", "machine", "tools"):
             results[k] = old.get(k, results[k])
         results = old | results
     a.out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -1181,8 +1182,9 @@ def markdown(r):
          f"rounds; ratios are medians of per-round ratios (same round). Elapsed {r['elapsed_s']} s.",
          ""]
     for x in r.get("also", []):
-        L[-1:-1] = [f"Phases {', '.join(x['phases'])} re-run with `{x['command']}` on "
-                    f"{x['date_utc']} ({x['params']['seconds']} s x {x['params']['rounds']} rounds)."]
+        L[-1:-1] = [f"Phases {', '.join(x['phases'])} re-run with `{x['command']}`"
+                    + (f" at commit {x['commit']}" if "commit" in x else "")
+                    + f" on {x['date_utc']} ({x['params']['seconds']} s x {x['params']['rounds']} rounds)."]
     if "main" in r:
         mn = r["main"]
         cols = list(mn["envoys"])
