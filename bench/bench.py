@@ -852,26 +852,40 @@ POLICY_SHAPES = {
 }
 
 
+def noop_abi_wasm():
+    """Builds bench/noop-abi (the no-op with bucket-cors's export set and no SDK); its path."""
+    subprocess.run(["cargo", "build", "--quiet", "--manifest-path",
+                    str(ROOT / "bench/noop-abi/Cargo.toml"), "--target", "wasm32-wasip1",
+                    "--release", "--target-dir", str(ROOT / "target/bench")],
+                   check=True, timeout=900)
+    return ROOT / "target/bench/wasm32-wasip1/release/bench_noop_abi.wasm"
+
+
 def policy_builds(run):
-    """The builds of the policies phase: (label, Envoy kind, wasms), the Wasm filter and
-    the module (with --module), then each --policies-also NAME=FILE (a .wasm is a build of
-    the Wasm filter, a libbucket_cors_module.so one of the module), to compare builds
-    side by side in one run."""
-    builds = [(k, k, run.base_wasms) for k in cors_kinds(run)]
+    """The builds of the policies phase: (label, Envoy kind, wasms, answers CORS), the Wasm
+    filter and the module (with --module), then each --policies-also NAME=FILE (a .wasm is
+    a build of the Wasm filter, a libbucket_cors_module.so one of the module), to compare
+    builds side by side in one run; with --policies-floor, bench/noop-abi given the same
+    plugin configuration, which it never reads: what Envoy itself spends on it."""
+    builds = [(k, k, run.base_wasms, True) for k in cors_kinds(run)]
     for spec in filter(None, run.a.policies_also.split(",")):
         name, path = spec.split("=", 1)
         path = Path(path).resolve()
         kind = "bucket-cors" if path.suffix == ".wasm" else "module"
-        builds.append((name, kind, dict(run.base_wasms, **{kind: path})))
+        builds.append((name, kind, dict(run.base_wasms, **{kind: path}), True))
+    if run.a.policies_floor:
+        builds.append(("noop-abi", "bucket-cors",
+                       dict(run.base_wasms, **{"bucket-cors": noop_abi_wasm()}), False))
     return builds
 
 
-def policies_start(run, label, kind, wasms):
+def policies_start(run, label, kind, wasms, answers):
     """One start of `kind` with one worker, then with two: ready time, RSS, RSS per further
     worker. Returns (measurement, the Envoy with one worker, still running)."""
     e = run.envoy(label, kind, wasms)
     e.wait_ready(600)
-    verify_bucket_cors(e, SCENARIOS)
+    if answers:
+        verify_bucket_cors(e, SCENARIOS)
     time.sleep(1)
     d = {"startup_ready_s": round(e.ready_s, 3), "startup_serving_s": round(e.serving_s, 3),
          "startup_ready_cpu_s": round(e.ready_cpu_s, 2), "rss_kib_concurrency1": e.rss_kib()}
@@ -890,26 +904,27 @@ def phase_policies(run):
     configuration size, CPU per request (unless --policies-no-cpu)."""
     builds = policy_builds(run)
     kinds = [b[0] for b in builds]
+    cpu_kinds = [b[0] for b in builds if b[3]]
     starts = run.a.policies_starts
     run.log(f"policies: {', '.join(kinds)} with {', '.join(POLICY_SHAPES)}, {starts} start(s) each")
     shapes = {}
     for shape, make in POLICY_SHAPES.items():
         n, cfg = make()
         shapes[shape] = (n, len(cfg.get("policies", {})), json.dumps(cfg, separators=(",", ":")))
-    out = {"kinds": kinds, "starts": starts, "envoys": {}}
+    out = {"kinds": kinds, "cpu_kinds": cpu_kinds, "starts": starts, "envoys": {}}
     measured = {}
     envoys = []
     for i in range(starts):
         for shape, (n, policies, text) in shapes.items():
-            for name, kind, wasms in builds:
+            for name, kind, wasms, answers in builds:
                 label = f"policies-{name}-{n}-{policies}"
-                d, e = policies_start(run, label, kind, dict(wasms, plugin_config=text))
+                d, e = policies_start(run, label, kind, dict(wasms, plugin_config=text), answers)
                 measured.setdefault(label, []).append(d)
                 run.log(f"  {name} {shape} (start {i + 1}): ready {d['startup_ready_s']:.2f} s "
                         f"({d['startup_ready_cpu_s']:.2f} s CPU), "
                         f"RSS {d['rss_kib_concurrency1']} KiB, +{d['rss_kib_per_extra_worker']} KiB "
                         f"per further worker")
-                if i == starts - 1 and not run.a.policies_no_cpu:
+                if i == starts - 1 and answers and not run.a.policies_no_cpu:
                     envoys.append(e)
                 else:
                     e.stop()
@@ -925,7 +940,7 @@ def phase_policies(run):
         res = run.rounds(envoys, SCENARIOS)
         for sc in SCENARIOS:
             ratios = {}
-            for kind in kinds:
+            for kind in cpu_kinds:
                 mine = [e for e in envoys if out["envoys"][e.label]["kind"] == kind]
                 for e in mine[1:]:
                     ratios[e.label] = ratio_per_round(res[sc], e.label, mine[0].label)
@@ -1025,6 +1040,9 @@ def parse_args():
                          "libbucket_cors_module.so), e.g. before=target/bench/old.wasm")
     ap.add_argument("--policies-starts", type=int, default=1,
                     help="policies phase: starts of each build and shape (medians reported)")
+    ap.add_argument("--policies-floor", action="store_true",
+                    help="policies phase: also bench/noop-abi given the same configuration "
+                         "(Envoy's own cost of carrying it)")
     ap.add_argument("--policies-no-cpu", action="store_true",
                     help="policies phase: start-up and memory only, no CPU rounds")
     ap.add_argument("--envoy-core", type=int, default=1)
@@ -1286,7 +1304,7 @@ def markdown(r):
                      + f" | {d['rss_kib_concurrency1'] / 1024:.1f} MiB | "
                      f"{d['rss_kib_per_extra_worker'] / 1024:.1f} MiB | "
                      + ("–" if d["buckets"] == 1 else f"{per:,.0f} B") + " |")
-        for kind in po["kinds"] if po["scenarios"] else []:
+        for kind in po.get("cpu_kinds", po["kinds"]) if po["scenarios"] else []:
             mine = [l for l in labels if po["envoys"][l]["kind"] == kind]
             L += ["", f"{kind}: µs CPU/request, ratio to 1 bucket (same round):", "",
                   "| scenario | " + " | ".join(po["envoys"][l]["shape"] for l in mine) + " | "

@@ -139,11 +139,7 @@ def main():
     kinds = a.kinds.split(",")
     if "noop-abi" in kinds:
         # The no-op with bucket-cors's export set and no SDK (bench/noop-abi).
-        subprocess.run(["cargo", "build", "--quiet", "--manifest-path",
-                        str(bench.ROOT / "bench/noop-abi/Cargo.toml"), "--target", "wasm32-wasip1",
-                        "--release", "--target-dir", str(bench.ROOT / "target/bench")],
-                       check=True, timeout=900)
-        abi = bench.ROOT / "target/bench/wasm32-wasip1/release/bench_noop_abi.wasm"
+        abi = bench.noop_abi_wasm()
         kinds = [f"noop-abi={abi}" if k == "noop-abi" else k for k in kinds]
     out_dir = bench.RUN / "callgrind"
     out_dir.mkdir(parents=True, exist_ok=True)
