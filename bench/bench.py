@@ -297,6 +297,7 @@ class Envoy:
         STARTED.append(self.proc)
         self.pid = self.proc.pid
         self.ready_s = None      # admin /ready says LIVE
+        self.ready_cpu_s = None  # Envoy's CPU time (every thread) when it said LIVE
         self.serving_s = None    # first bench request answered through the filter
 
     def wait_ready(self, timeout):
@@ -310,6 +311,7 @@ class Envoy:
                     st, _ = http_get(self.admin, "GET", "/ready", {}, timeout=0.5)
                     if st == 200:
                         self.ready_s = time.monotonic() - self.t0
+                        self.ready_cpu_s = self.cpu_ticks() / CLK_TCK
                 if self.ready_s is not None:
                     st, _ = http_get(self.port, "GET", PATH, {"Origin": ORIGIN_OK}, timeout=0.5)
                     if st == 200:
@@ -818,52 +820,102 @@ POLICY_SHAPES = {
 }
 
 
+def noop_abi_wasm():
+    """Builds bench/noop-abi (the no-op with bucket-cors's export set and no SDK); its path."""
+    subprocess.run(["cargo", "build", "--quiet", "--manifest-path",
+                    str(ROOT / "bench/noop-abi/Cargo.toml"), "--target", "wasm32-wasip1",
+                    "--release", "--target-dir", str(ROOT / "target/bench")],
+                   check=True, timeout=900)
+    return ROOT / "target/bench/wasm32-wasip1/release/bench_noop_abi.wasm"
+
+
+def policy_builds(run):
+    """The builds of the policies phase: (label, Envoy kind, wasms, answers CORS), the Wasm
+    filter and the module (with --module), then each --policies-also NAME=FILE (a .wasm is
+    a build of the Wasm filter, a libbucket_cors_module.so one of the module), to compare
+    builds side by side in one run; with --policies-floor, bench/noop-abi given the same
+    plugin configuration, which it never reads: what Envoy itself spends on it."""
+    builds = [(k, k, run.base_wasms, True) for k in cors_kinds(run)]
+    for spec in filter(None, run.a.policies_also.split(",")):
+        name, path = spec.split("=", 1)
+        path = Path(path).resolve()
+        kind = "bucket-cors" if path.suffix == ".wasm" else "module"
+        builds.append((name, kind, dict(run.base_wasms, **{kind: path}), True))
+    if run.a.policies_floor:
+        builds.append(("noop-abi", "bucket-cors",
+                       dict(run.base_wasms, **{"bucket-cors": noop_abi_wasm()}), False))
+    return builds
+
+
+def policies_start(run, label, kind, wasms, answers):
+    """One start of `kind` with one worker, then with two: ready time, RSS, RSS per further
+    worker. Returns (measurement, the Envoy with one worker, still running)."""
+    e = run.envoy(label, kind, wasms)
+    e.wait_ready(600)
+    if answers:
+        verify_bucket_cors(e, SCENARIOS)
+    time.sleep(1)
+    d = {"startup_ready_s": round(e.ready_s, 3), "startup_serving_s": round(e.serving_s, 3),
+         "startup_ready_cpu_s": round(e.ready_cpu_s, 2), "rss_kib_concurrency1": e.rss_kib()}
+    e2 = run.envoy(f"{label}-c2", kind, wasms, concurrency=2)
+    e2.wait_ready(600)
+    time.sleep(1)
+    d["rss_kib_per_extra_worker"] = e2.rss_kib() - d["rss_kib_concurrency1"]
+    e2.stop()
+    return d, e
+
+
 def phase_policies(run):
     """Named policies at scale: 10^5 buckets with their own inline rules and 10^6
     buckets sharing 100 named policies, against 1 bucket: ready time and RSS with one
-    worker, RSS per further worker, configuration size, CPU per request."""
-    kinds = cors_kinds(run)
-    run.log(f"policies: {', '.join(kinds)} with {', '.join(POLICY_SHAPES)}")
-    out = {"kinds": kinds, "envoys": {}}
+    worker, RSS per further worker (each the median of --policies-starts starts, builds taking turns),
+    configuration size, CPU per request (unless --policies-no-cpu)."""
+    builds = policy_builds(run)
+    kinds = [b[0] for b in builds]
+    cpu_kinds = [b[0] for b in builds if b[3]]
+    starts = run.a.policies_starts
+    run.log(f"policies: {', '.join(kinds)} with {', '.join(POLICY_SHAPES)}, {starts} start(s) each")
+    shapes = {}
+    for shape, make in POLICY_SHAPES.items():
+        n, cfg = make()
+        shapes[shape] = (n, len(cfg.get("policies", {})), json.dumps(cfg, separators=(",", ":")))
+    out = {"kinds": kinds, "cpu_kinds": cpu_kinds, "starts": starts, "envoys": {}}
+    measured = {}
     envoys = []
-    for kind in kinds:
-        for shape, make in POLICY_SHAPES.items():
-            n, cfg = make()
-            text = json.dumps(cfg, separators=(",", ":"))
-            label = f"policies-{kind}-{n}-{len(cfg.get('policies', {}))}"
-            e = run.envoy(label, kind, dict(run.base_wasms, plugin_config=text))
-            e.wait_ready(600)
-            verify_bucket_cors(e, SCENARIOS)
-            time.sleep(1)
-            d = {"kind": kind, "shape": shape, "buckets": n,
-                 "policies": len(cfg.get("policies", {})),
-                 "plugin_config_bytes": e.plugin_config_bytes,
-                 "startup_ready_s": round(e.ready_s, 3), "startup_serving_s": round(e.serving_s, 3),
-                 "rss_kib_concurrency1": e.rss_kib()}
-            e2 = run.envoy(f"{label}-c2", kind, dict(run.base_wasms, plugin_config=text),
-                           concurrency=2)
-            e2.wait_ready(600)
-            time.sleep(1)
-            d["rss_kib_per_extra_worker"] = e2.rss_kib() - d["rss_kib_concurrency1"]
-            e2.stop()
-            out["envoys"][e.label] = d
-            run.log(f"  {kind} {shape}: config {e.plugin_config_bytes} B, ready {e.ready_s:.2f} s, "
-                    f"RSS {d['rss_kib_concurrency1']} KiB, +{d['rss_kib_per_extra_worker']} KiB "
-                    f"per further worker")
-            envoys.append(e)
-    run.warm(envoys, SCENARIOS)
-    res = run.rounds(envoys, SCENARIOS)
+    for i in range(starts):
+        for shape, (n, policies, text) in shapes.items():
+            for name, kind, wasms, answers in builds:
+                label = f"policies-{name}-{n}-{policies}"
+                d, e = policies_start(run, label, kind, dict(wasms, plugin_config=text), answers)
+                measured.setdefault(label, []).append(d)
+                run.log(f"  {name} {shape} (start {i + 1}): ready {d['startup_ready_s']:.2f} s "
+                        f"({d['startup_ready_cpu_s']:.2f} s CPU), "
+                        f"RSS {d['rss_kib_concurrency1']} KiB, +{d['rss_kib_per_extra_worker']} KiB "
+                        f"per further worker")
+                if i == starts - 1 and answers and not run.a.policies_no_cpu:
+                    envoys.append(e)
+                else:
+                    e.stop()
+                out["envoys"][label] = {
+                    "kind": name, "shape": shape, "buckets": n, "policies": policies,
+                    "plugin_config_bytes": len(text.encode()),
+                    **{k: statistics.median(x[k] for x in measured[label])
+                       for k in measured[label][0]},
+                    "starts": measured[label]}
     out["scenarios"] = {}
-    for sc in SCENARIOS:
-        ratios = {}
-        for kind in kinds:
-            mine = [e for e in envoys if out["envoys"][e.label]["kind"] == kind]
-            for e in mine[1:]:
-                ratios[e.label] = ratio_per_round(res[sc], e.label, mine[0].label)
-        out["scenarios"][sc] = {
-            "median": {lbl: summarise(rs) for lbl, rs in res[sc].items()},
-            "ratio_cpu_per_req_vs_first": ratios,
-        }
+    if envoys:
+        run.warm(envoys, SCENARIOS)
+        res = run.rounds(envoys, SCENARIOS)
+        for sc in SCENARIOS:
+            ratios = {}
+            for kind in cpu_kinds:
+                mine = [e for e in envoys if out["envoys"][e.label]["kind"] == kind]
+                for e in mine[1:]:
+                    ratios[e.label] = ratio_per_round(res[sc], e.label, mine[0].label)
+            out["scenarios"][sc] = {
+                "median": {lbl: summarise(rs) for lbl, rs in res[sc].items()},
+                "ratio_cpu_per_req_vs_first": ratios,
+            }
     for e in envoys:
         e.stop()
     return out
@@ -951,6 +1003,16 @@ def parse_args():
                     help="only re-render BENCHMARKS.md from --out (no run)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other phases already in --out (re-run some phases only)")
+    ap.add_argument("--policies-also", default="", metavar="NAME=FILE,...",
+                    help="policies phase: more builds side by side (a .wasm of the filter or a "
+                         "libbucket_cors_module.so), e.g. before=target/bench/old.wasm")
+    ap.add_argument("--policies-starts", type=int, default=1,
+                    help="policies phase: starts of each build and shape (medians reported)")
+    ap.add_argument("--policies-floor", action="store_true",
+                    help="policies phase: also bench/noop-abi given the same configuration "
+                         "(Envoy's own cost of carrying it)")
+    ap.add_argument("--policies-no-cpu", action="store_true",
+                    help="policies phase: start-up and memory only, no CPU rounds")
     ap.add_argument("--envoy-core", type=int, default=1)
     ap.add_argument("--load-core", type=int, default=0)
     ap.add_argument("--command", default=None, help="the command to quote in BENCHMARKS.md")
@@ -1057,8 +1119,9 @@ def write_results(run):
     if a.merge and a.out_path.exists():
         old = json.loads(a.out_path.read_text())
         results["also"] = old.get("also", []) + [{k: results[k] for k in (
-            "command", "date_utc", "elapsed_s", "params")} | {"phases": sorted(set(a.phases.split(",")))}]
-        for k in ("command", "date_utc", "elapsed_s", "params", "machine", "tools"):
+            "command", "commit", "date_utc", "elapsed_s", "params")} | {"phases": sorted(set(a.phases.split(",")))}]
+        # The header names the first run; each re-run names its own command and commit.
+        for k in ("command", "commit", "date_utc", "elapsed_s", "params", "machine", "tools"):
             results[k] = old.get(k, results[k])
         results = old | results
     a.out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -1105,8 +1168,9 @@ def markdown(r):
          f"rounds; ratios are medians of per-round ratios (same round). Elapsed {r['elapsed_s']} s.",
          ""]
     for x in r.get("also", []):
-        L[-1:-1] = [f"Phases {', '.join(x['phases'])} re-run with `{x['command']}` on "
-                    f"{x['date_utc']} ({x['params']['seconds']} s x {x['params']['rounds']} rounds)."]
+        L[-1:-1] = [f"Phases {', '.join(x['phases'])} re-run with `{x['command']}`"
+                    + (f" at commit {x['commit']}" if "commit" in x else "")
+                    + f" on {x['date_utc']} ({x['params']['seconds']} s x {x['params']['rounds']} rounds)."]
     if "main" in r:
         mn = r["main"]
         cols = list(mn["envoys"])
@@ -1192,17 +1256,23 @@ def markdown(r):
         labels = list(po["envoys"])
         L += ["### A million buckets: inline rules and named policies", "",
               "Ready = spawn to `/ready`; RSS of the Envoy process with `--concurrency 1`; "
-              "per further worker = RSS with 2 workers minus with 1, divided per bucket.", "",
-              "| build | shape | plugin config | ready (c=1) | RSS c=1 | per further worker | per bucket per worker |",
-              "|---|---|---:|---:|---:|---:|---:|"]
+              "CPU to ready = the Envoy process's CPU time (every thread) at that moment, which a "
+              "busy machine stretches less than the wall time; "
+              "per further worker = RSS with 2 workers minus with 1, divided per bucket"
+              + (f"; medians of {po['starts']} starts, the builds taking turns" if po.get("starts", 1) > 1
+                 else "") + ".", "",
+              "| build | shape | plugin config | ready (c=1) | CPU to ready | RSS c=1 | per further worker | per bucket per worker |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
         for lbl in labels:
             d = po["envoys"][lbl]
             per = d["rss_kib_per_extra_worker"] * 1024 / d["buckets"] if d["buckets"] > 1 else float("nan")
             L.append(f"| {d['kind']} | {d['shape']} | {d['plugin_config_bytes'] / 1024 / 1024:,.1f} MiB | "
-                     f"{d['startup_ready_s']:.2f} s | {d['rss_kib_concurrency1'] / 1024:.1f} MiB | "
+                     f"{d['startup_ready_s']:.2f} s | "
+                     + (f"{d['startup_ready_cpu_s']:.2f} s" if "startup_ready_cpu_s" in d else "–")
+                     + f" | {d['rss_kib_concurrency1'] / 1024:.1f} MiB | "
                      f"{d['rss_kib_per_extra_worker'] / 1024:.1f} MiB | "
                      + ("–" if d["buckets"] == 1 else f"{per:,.0f} B") + " |")
-        for kind in po["kinds"]:
+        for kind in po.get("cpu_kinds", po["kinds"]) if po["scenarios"] else []:
             mine = [l for l in labels if po["envoys"][l]["kind"] == kind]
             L += ["", f"{kind}: µs CPU/request, ratio to 1 bucket (same round):", "",
                   "| scenario | " + " | ".join(po["envoys"][l]["shape"] for l in mine) + " | "

@@ -66,7 +66,8 @@ def drive(port, scenario, n):
 def measure(run, spec, scenarios, n, warm, idle, out_dir):
     """`spec` is a kind of bench.py (none, noop, probe:<mode>, native, bucket-cors, module),
     KIND@N (bucket-cors or module with the scale phase's N-bucket configuration), or
-    NAME=FILE.wasm: bucket-cors built from FILE (to compare builds side by side)."""
+    NAME=FILE: bucket-cors built from FILE.wasm, or the module built as FILE (a
+    libbucket_cors_module.so), to compare builds side by side."""
     kind, wasms = spec, run.base_wasms
     if "@" in spec:
         # bucket-cors@N: the scale phase's configuration with N buckets.
@@ -74,9 +75,11 @@ def measure(run, spec, scenarios, n, warm, idle, out_dir):
         wasms = dict(run.base_wasms,
                      plugin_config=json.dumps(bench.plugin_config(int(buckets), 10)))
     elif "=" in spec:
-        kind, path = spec.split("=", 1)
-        wasms = dict(run.base_wasms, **{"bucket-cors": Path(path).resolve()})
-        spec, kind = kind, "bucket-cors"
+        name, path = spec.split("=", 1)
+        path = Path(path).resolve()
+        kind = "bucket-cors" if path.suffix == ".wasm" else "module"
+        wasms = dict(run.base_wasms, **{kind: path})
+        spec = name
     label = f"cg-{spec}"
     e = bench.Envoy(label, kind, run.envoy_bin, wasms, run.a.envoy_core,
                     wrapper=["valgrind", "--tool=callgrind", "--smc-check=all-non-file",
@@ -120,7 +123,7 @@ def main():
                     help="comma-separated: none, noop, noop-abi (bench/noop-abi: no SDK, "
                          "bucket-cors's exports), probe:<mode>, native, bucket-cors, module, "
                          "KIND@N (N buckets, as the scale phase), "
-                         "or NAME=FILE.wasm (bucket-cors built from FILE)")
+                         "or NAME=FILE (a bucket-cors .wasm, or a libbucket_cors_module.so)")
     ap.add_argument("--scenarios", default="allowed_get,allowed_preflight,no_origin")
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--warm", type=int, default=200)
@@ -136,11 +139,7 @@ def main():
     kinds = a.kinds.split(",")
     if "noop-abi" in kinds:
         # The no-op with bucket-cors's export set and no SDK (bench/noop-abi).
-        subprocess.run(["cargo", "build", "--quiet", "--manifest-path",
-                        str(bench.ROOT / "bench/noop-abi/Cargo.toml"), "--target", "wasm32-wasip1",
-                        "--release", "--target-dir", str(bench.ROOT / "target/bench")],
-                       check=True, timeout=900)
-        abi = bench.ROOT / "target/bench/wasm32-wasip1/release/bench_noop_abi.wasm"
+        abi = bench.noop_abi_wasm()
         kinds = [f"noop-abi={abi}" if k == "noop-abi" else k for k in kinds]
     out_dir = bench.RUN / "callgrind"
     out_dir.mkdir(parents=True, exist_ok=True)

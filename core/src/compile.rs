@@ -1,18 +1,20 @@
 //! Validation and compilation of the plugin configuration, once, at
-//! configure time: `RawPolicy` → `Policy`, with every error reported at once.
+//! configure time, with every error reported at once: each CORS
+//! configuration is compiled as `read` meets it ([`Compiler::cors`]), and
+//! [`assemble`] resolves names and builds the [`Policy`] at the end.
 
 use crate::bucket::{is_bucket_name, is_endpoint, Addressing};
 use crate::bucket_table::BucketTable;
 use crate::config::{
-    Mode, Object, RawBuckets, RawCors, RawEntry, RawPolicy, RawRef, RawRule, UnmatchedPreflight,
-    UpstreamCors, MAX_AGE_LIMIT, MAX_RULES,
+    Mode, RawCors, RawRule, UnmatchedPreflight, UpstreamCors, MAX_AGE_LIMIT, MAX_RULES,
 };
-use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
+use crate::error::{ConfigError, ConfigErrors, ErrorKind};
 use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
-use crate::rule::Rule;
+use crate::rule::{Rule, RuleTerms};
 use crate::PublicSuffix;
+use foldhash::HashMap;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -23,8 +25,9 @@ pub struct Policy {
     pub(crate) addressing: Addressing,
     /// Bucket name → index into `configs`.
     pub(crate) buckets: BucketTable,
-    /// Every compiled CORS configuration: the named policies, then each
-    /// bucket's inline one. A policy many buckets name is compiled once.
+    /// Every compiled CORS configuration: each bucket's inline one, then the
+    /// named policies, then an inline `default`. A policy many buckets name
+    /// is compiled once.
     pub(crate) configs: Vec<Arc<BucketCors>>,
     /// `default`, as an index into `configs`.
     pub(crate) default: Option<u32>,
@@ -37,7 +40,7 @@ pub struct Policy {
 /// One compiled CORS configuration (a bucket's, `default`'s or a policy's).
 #[derive(Debug)]
 pub(crate) struct BucketCors {
-    pub(crate) rules: Vec<Rule>,
+    pub(crate) rules: Box<[Rule]>,
     pub(crate) response_vary: bool,
     /// `Mode: report`: decide and count, but forward and change nothing.
     pub(crate) report_only: bool,
@@ -46,33 +49,6 @@ pub(crate) struct BucketCors {
 }
 
 impl Policy {
-    /// Parses and validates a plugin configuration (JSON).
-    pub fn from_json(bytes: &[u8]) -> Result<Policy, ConfigErrors> {
-        Policy::from_json_checked(bytes, None)
-    }
-
-    /// [`Policy::from_json`], also refusing wildcard origins whose fixed
-    /// labels `public_suffix` calls a public suffix.
-    pub fn from_json_checked(
-        bytes: &[u8],
-        public_suffix: Option<PublicSuffix>,
-    ) -> Result<Policy, ConfigErrors> {
-        let de = &mut serde_json::Deserializer::from_slice(bytes);
-        let raw: Object<RawPolicy> = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            ConfigErrors(vec![ConfigError {
-                at: describe_path(e.path()),
-                kind: ErrorKind::Shape(e.inner().to_string()),
-            }])
-        })?;
-        de.end().map_err(|e| {
-            ConfigErrors(vec![ConfigError {
-                at: String::new(),
-                kind: ErrorKind::TrailingCharacters(e.to_string()),
-            }])
-        })?;
-        compile(raw.0, public_suffix)
-    }
-
     /// The number of configured buckets (not counting `default`).
     pub fn bucket_count(&self) -> usize {
         self.buckets.len()
@@ -107,14 +83,6 @@ pub enum Source {
     None,
 }
 
-impl TryFrom<RawPolicy> for Policy {
-    type Error = ConfigErrors;
-
-    fn try_from(raw: RawPolicy) -> Result<Self, ConfigErrors> {
-        compile(raw, None)
-    }
-}
-
 /// Policy names: 1 to 255 ASCII letters, digits, `.`, `-` and `_`.
 fn is_policy_name(s: &str) -> bool {
     (1..=255).contains(&s.len())
@@ -122,17 +90,217 @@ fn is_policy_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
 }
 
-fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy, ConfigErrors> {
-    let RawPolicy {
+/// The configuration as `read` leaves it: the top-level settings, and every
+/// CORS configuration already compiled (or its errors). Names are resolved
+/// by [`assemble`], once every policy has been read.
+#[derive(Debug)]
+pub(crate) struct Parts {
+    pub(crate) endpoints: Vec<String>,
+    pub(crate) path_style: bool,
+    /// Each named policy, by name.
+    pub(crate) policies: BTreeMap<String, Compiled>,
+    /// Every bucket name, one after another, in the configuration's order.
+    pub(crate) names: String,
+    /// Where each name ends in `names`.
+    pub(crate) ends: Vec<u32>,
+    /// Each bucket's value, in the order of `ends`.
+    pub(crate) entries: Vec<Entry>,
+    /// The inline configurations that compiled, in bucket order.
+    pub(crate) inline: Vec<Arc<BucketCors>>,
+    /// The errors of the inline configurations, in bucket order.
+    pub(crate) inline_errors: Vec<ConfigError>,
+    /// The policy names buckets refer to, each once.
+    pub(crate) policy_names: Vec<String>,
+    pub(crate) default: Option<DefaultEntry>,
+    pub(crate) unmatched_preflight: UnmatchedPreflight,
+    pub(crate) upstream_cors: UpstreamCors,
+    pub(crate) debug_headers: bool,
+}
+
+impl Default for Parts {
+    /// What an empty object configures (spec §1's defaults).
+    fn default() -> Self {
+        Parts {
+            endpoints: Vec::new(),
+            path_style: true,
+            policies: BTreeMap::new(),
+            names: String::new(),
+            ends: Vec::new(),
+            entries: Vec::new(),
+            inline: Vec::new(),
+            inline_errors: Vec::new(),
+            policy_names: Vec::new(),
+            default: None,
+            unmatched_preflight: UnmatchedPreflight::default(),
+            upstream_cors: UpstreamCors::default(),
+            debug_headers: false,
+        }
+    }
+}
+
+/// One CORS configuration as compiled: `None` when it has errors.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) cors: Option<BucketCors>,
+    pub(crate) errors: Vec<ConfigError>,
+}
+
+/// One bucket's value in [`Parts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// `Parts::inline[i]`; `None` when it did not compile.
+    Inline(Option<u32>),
+    /// `Parts::policy_names[i]`.
+    Named(u32),
+}
+
+/// `default`'s value.
+#[derive(Debug)]
+pub(crate) enum DefaultEntry {
+    Inline(Compiled),
+    Named(String),
+}
+
+/// Compiles CORS configurations while the configuration is read, holding
+/// every distinct [`RuleTerms`] once.
+pub(crate) struct Compiler {
+    public_suffix: Option<PublicSuffix>,
+    /// The compiled terms of each distinct way of writing them (see
+    /// [`terms_key`]): a rule whose terms were seen before costs one look-up,
+    /// nothing compiled and nothing allocated.
+    terms: HashMap<Box<[u8]>, Arc<RuleTerms>>,
+    /// The key of the rule at hand, its buffer kept from rule to rule.
+    key: Vec<u8>,
+}
+
+impl Compiler {
+    pub(crate) fn new(public_suffix: Option<PublicSuffix>) -> Self {
+        Compiler {
+            public_suffix,
+            terms: HashMap::default(),
+            key: Vec::new(),
+        }
+    }
+
+    /// Compiles one CORS configuration found at `at`; its errors go to `errors`.
+    pub(crate) fn cors(
+        &mut self,
+        at: At<'_>,
+        cors: RawCors<'_, '_>,
+        errors: &mut Vec<ConfigError>,
+    ) -> Option<BucketCors> {
+        let before = errors.len();
+        if cors.rules.is_empty() || cors.rules.len() > MAX_RULES {
+            errors.push(ConfigError {
+                at: at.field("CORSRule"),
+                kind: ErrorKind::RuleCount(cors.rules.len()),
+            });
+        }
+        let mut rules = Vec::with_capacity(cors.rules.len());
+        for (i, rule) in cors.rules.iter().enumerate() {
+            if let Some(rule) = self.rule(&at, i, rule, errors) {
+                rules.push(rule);
+            }
+        }
+        (errors.len() == before).then_some(BucketCors {
+            rules: rules.into_boxed_slice(),
+            response_vary: cors.response_vary,
+            report_only: cors.mode == Mode::Report,
+            policy: None,
+        })
+    }
+
+    /// Rule `index` of the configuration at `cors`, once every field is valid.
+    fn rule(
+        &mut self,
+        cors: &At<'_>,
+        index: usize,
+        rule: &RawRule<'_>,
+        errors: &mut Vec<ConfigError>,
+    ) -> Option<Rule> {
+        let (origins, methods, max_age) =
+            check_rule(cors, index, rule, self.public_suffix, errors)?;
+        terms_key(&mut self.key, rule, max_age);
+        let terms = match self.terms.get(self.key.as_slice()) {
+            Some(terms) => Arc::clone(terms),
+            None => {
+                let terms = Arc::new(compile_terms(rule, methods, max_age));
+                self.terms
+                    .insert(self.key.as_slice().into(), Arc::clone(&terms));
+                terms
+            }
+        };
+        Some(Rule { origins, terms })
+    }
+}
+
+/// A rule's terms as written, each string length-prefixed so that no two
+/// ways of writing them share a key: equal keys compile to equal terms.
+fn terms_key(key: &mut Vec<u8>, rule: &RawRule<'_>, max_age: Option<i64>) {
+    fn text(key: &mut Vec<u8>, s: &str) {
+        key.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        key.extend_from_slice(s.as_bytes());
+    }
+    key.clear();
+    match &rule.id {
+        Some(id) => {
+            key.push(1);
+            text(key, id);
+        }
+        None => key.push(0),
+    }
+    for list in [
+        &rule.allowed_method,
+        &rule.allowed_header,
+        &rule.expose_header,
+    ] {
+        key.extend_from_slice(&(list.len() as u64).to_le_bytes());
+        for s in list {
+            text(key, s);
+        }
+    }
+    match max_age {
+        Some(age) => {
+            key.push(1);
+            key.extend_from_slice(&age.to_le_bytes());
+        }
+        None => key.push(0),
+    }
+}
+
+/// The terms of a rule whose fields [`check_rule`] accepted.
+fn compile_terms(rule: &RawRule<'_>, methods: MethodSet, max_age: Option<i64>) -> RuleTerms {
+    RuleTerms {
+        id: rule.id.as_deref().map(Box::from),
+        methods,
+        headers: HeaderMatcher::new(&rule.allowed_header),
+        allow_methods: rule.allowed_method.join(", ").into(),
+        expose_headers: (!rule.expose_header.is_empty())
+            .then(|| rule.expose_header.join(", ").into()),
+        max_age: max_age.map(|a| a.to_string().into()),
+    }
+}
+
+/// Checks what only the whole configuration tells (endpoints, names, the
+/// policies buckets name) and builds the [`Policy`]; every error of the
+/// configuration, in the order it is written (endpoints, policies by name,
+/// buckets, `default`).
+pub(crate) fn assemble(parts: Parts) -> Result<Policy, ConfigErrors> {
+    let Parts {
         endpoints,
         path_style,
         policies,
-        buckets,
+        names,
+        ends,
+        entries,
+        inline,
+        inline_errors,
+        policy_names,
         default,
         unmatched_preflight,
         upstream_cors,
         debug_headers,
-    } = raw;
+    } = parts;
     let mut errors = Vec::new();
     for (i, e) in endpoints.iter().enumerate() {
         if !is_endpoint(e) {
@@ -149,24 +317,26 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
         });
     }
 
-    // Named policies first: `configs[i]` is the i-th policy in name order.
-    let mut configs: Vec<Arc<BucketCors>> =
-        Vec::with_capacity(policies.len() + buckets.inline.len());
+    // The inline configurations first: `configs[i]` is `inline[i]`; then the
+    // policies in name order.
+    let mut configs = inline;
+    configs.reserve_exact(policies.len() + 1);
     let mut policy_index: BTreeMap<String, u32> = BTreeMap::new();
-    for (name, cors) in policies {
-        let at = At::Policy(&name);
+    for (name, compiled) in policies {
         if !is_policy_name(&name) {
             errors.push(ConfigError {
-                at: at.to_string(),
+                at: At::Policy(&name).to_string(),
                 kind: ErrorKind::PolicyName,
             });
         }
-        if let Some(mut c) = compile_cors(at, cors, public_suffix, &mut errors) {
+        errors.extend(compiled.errors);
+        if let Some(mut c) = compiled.cors {
             c.policy = Some(name.as_str().into());
             policy_index.insert(name, configs.len() as u32);
             configs.push(Arc::new(c));
         }
     }
+    errors.extend(inline_errors);
     let named = |name: &str, at: At<'_>, errors: &mut Vec<ConfigError>| {
         let found = policy_index.get(name).copied();
         if found.is_none() {
@@ -178,40 +348,15 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
         found
     };
 
-    let RawBuckets {
-        names,
-        ends,
-        entries,
-        inline,
-        policy_names,
-    } = buckets;
     // Each name a bucket refers to, resolved once.
     let resolved: Vec<Option<u32>> = policy_names
         .iter()
         .map(|n| policy_index.get(n).copied())
         .collect();
-    let mut inline_index = Vec::with_capacity(inline.len());
-    let inline_owner: Vec<usize> = {
-        let mut owner = vec![0; inline.len()];
-        for (bucket, entry) in entries.iter().enumerate() {
-            if let RawRef::Inline(i) = entry {
-                owner[*i as usize] = bucket;
-            }
-        }
-        owner
-    };
     let name_of = |i: usize| {
         let start = i.checked_sub(1).map_or(0, |p| ends[p] as usize);
         names.get(start..ends[i] as usize).unwrap_or_default()
     };
-    for (i, cors) in inline.into_iter().enumerate() {
-        let at = At::Bucket(name_of(inline_owner[i]));
-        let compiled = compile_cors(at, cors, public_suffix, &mut errors);
-        inline_index.push(compiled.map(|c| {
-            configs.push(Arc::new(c));
-            configs.len() as u32 - 1
-        }));
-    }
     let mut targets = Vec::with_capacity(entries.len());
     for (bucket, entry) in entries.iter().enumerate() {
         let name = name_of(bucket);
@@ -222,23 +367,26 @@ fn compile(raw: RawPolicy, public_suffix: Option<PublicSuffix>) -> Result<Policy
             });
         }
         let target = match *entry {
-            RawRef::Inline(i) => inline_index[i as usize],
-            RawRef::Named(n) => match resolved[n as usize] {
+            Entry::Inline(i) => i,
+            Entry::Named(n) => match resolved[n as usize] {
                 Some(t) => Some(t),
                 None => named(&policy_names[n as usize], At::Bucket(name), &mut errors),
             },
         };
         targets.push(target.unwrap_or(u32::MAX));
     }
+    drop(entries);
 
     let default = match default {
         None => None,
-        Some(RawEntry::Named(name)) => named(&name, At::Default, &mut errors),
-        Some(RawEntry::Inline(cors)) => compile_cors(At::Default, cors, public_suffix, &mut errors)
-            .map(|c| {
+        Some(DefaultEntry::Named(name)) => named(&name, At::Default, &mut errors),
+        Some(DefaultEntry::Inline(compiled)) => {
+            errors.extend(compiled.errors);
+            compiled.cors.map(|c| {
                 configs.push(Arc::new(c));
                 configs.len() as u32 - 1
-            }),
+            })
+        }
     };
 
     let buckets = match BucketTable::new(names, ends, targets) {
@@ -312,40 +460,16 @@ impl fmt::Display for At<'_> {
     }
 }
 
-pub(crate) fn compile_cors(
-    at: At<'_>,
-    cors: RawCors,
-    public_suffix: Option<PublicSuffix>,
-    errors: &mut Vec<ConfigError>,
-) -> Option<BucketCors> {
-    let before = errors.len();
-    if cors.rules.is_empty() || cors.rules.len() > MAX_RULES {
-        errors.push(ConfigError {
-            at: at.field("CORSRule"),
-            kind: ErrorKind::RuleCount(cors.rules.len()),
-        });
-    }
-    let rules: Vec<Rule> = cors
-        .rules
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, Object(rule))| compile_rule(&at, i, rule, public_suffix, errors))
-        .collect();
-    (errors.len() == before).then_some(BucketCors {
-        rules,
-        response_vary: cors.response_vary,
-        report_only: cors.mode == Mode::Report,
-        policy: None,
-    })
-}
-
-fn compile_rule(
+/// Checks every field of one rule, each error naming the configuration, the
+/// rule (index and `ID`), the field and the value; the compiled origins, the
+/// methods and the max age when all are valid.
+fn check_rule(
     cors: &At<'_>,
     index: usize,
-    rule: RawRule,
+    rule: &RawRule<'_>,
     public_suffix: Option<PublicSuffix>,
     errors: &mut Vec<ConfigError>,
-) -> Option<Rule> {
+) -> Option<(OriginMatcher, MethodSet, Option<i64>)> {
     let before = errors.len();
     let at = At::Rule(cors, index, rule.id.as_deref());
     let mut err = |field: String, kind: ErrorKind| {
@@ -418,14 +542,83 @@ fn compile_rule(
     if errors.len() != before {
         return None;
     }
-    Some(Rule {
-        id: rule.id.map(String::into_boxed_str),
-        origins: OriginMatcher::new(patterns),
-        methods,
-        headers: HeaderMatcher::new(&rule.allowed_header),
-        allow_methods: rule.allowed_method.join(", ").into(),
-        expose_headers: (!rule.expose_header.is_empty())
-            .then(|| rule.expose_header.join(", ").into()),
-        max_age: max_age.map(|a| a.to_string().into()),
-    })
+    Some((OriginMatcher::new(patterns), methods, max_age))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Text;
+
+    fn terms_of<'p>(p: &'p Policy, bucket: &str) -> Vec<&'p Arc<RuleTerms>> {
+        let (_, cors) = p.cors_for(bucket);
+        cors.map(|c| c.rules.iter().map(|r| &r.terms).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn rules_written_alike_but_for_their_origins_share_their_terms() {
+        let p = Policy::from_json(
+            br#"{"buckets": {
+                "a": {"CORSRule": [{"ID": "r", "AllowedOrigin": ["https://a.com"], "AllowedMethod": ["GET", "PUT"], "MaxAgeSeconds": 5}]},
+                "b": {"CORSRule": [{"ID": "r", "AllowedOrigin": ["https://b.com"], "AllowedMethod": ["GET", "PUT"], "MaxAgeSeconds": 5}]},
+                "c": {"CORSRule": [{"ID": "r", "AllowedOrigin": ["https://b.com"], "AllowedMethod": ["PUT", "GET"], "MaxAgeSeconds": 5}]},
+                "d": {"CORSRule": [{"ID": "r", "AllowedOrigin": ["https://b.com"], "AllowedMethod": ["GET", "PUT"], "MaxAgeSeconds": 6}]}
+            }}"#,
+        )
+        .unwrap();
+        let (a, b, c, d) = (
+            terms_of(&p, "a"),
+            terms_of(&p, "b"),
+            terms_of(&p, "c"),
+            terms_of(&p, "d"),
+        );
+        assert!(Arc::ptr_eq(a[0], b[0]), "same terms, other origins: shared");
+        assert!(
+            !Arc::ptr_eq(a[0], c[0]),
+            "methods in another order: ACAM differs"
+        );
+        assert_eq!(&*c[0].allow_methods, "PUT, GET");
+        assert!(!Arc::ptr_eq(a[0], d[0]), "another max age");
+        assert_eq!(d[0].max_age.as_deref(), Some("6"));
+    }
+
+    #[test]
+    fn a_terms_key_tells_every_way_of_writing_them_apart() {
+        let rule = |id: Option<&'static str>,
+                    methods: &[&'static str],
+                    headers: &[&'static str]| RawRule {
+            id: id.map(Text::from),
+            allowed_method: methods.iter().map(|m| Text::from(*m)).collect(),
+            allowed_header: headers.iter().map(|h| Text::from(*h)).collect(),
+            ..RawRule::default()
+        };
+        let key = |r: &RawRule<'_>, age| {
+            let mut k = Vec::new();
+            terms_key(&mut k, r, age);
+            k
+        };
+        let base = key(&rule(None, &["GET"], &["a"]), None);
+        for (other, why) in [
+            (
+                key(&rule(Some(""), &["GET"], &["a"]), None),
+                "an empty ID is an ID",
+            ),
+            (
+                key(&rule(None, &["GET", "a"], &[]), None),
+                "a header is not a method",
+            ),
+            (
+                key(&rule(None, &["GETa"], &[]), None),
+                "lists do not run together",
+            ),
+            (
+                key(&rule(None, &["GET"], &["a"]), Some(0)),
+                "a max age of 0 is set",
+            ),
+        ] {
+            assert_ne!(base, other, "{why}");
+        }
+        assert_eq!(base, key(&rule(None, &["GET"], &["a"]), None));
+    }
 }

@@ -8,30 +8,44 @@
 //! what a bucket's entry in the plugin configuration may, refused with the
 //! same errors, every one at once.
 
-use crate::compile::{compile_cors, At, BucketCors};
-use crate::config::{Object, RawCors, RawRule};
+use crate::compile::{At, BucketCors, Compiler};
+use crate::config::{Mode, RawCors, RawRule, Rules, Spelling};
 use crate::document_xml;
-use crate::error::{describe_path, ConfigError, ConfigErrors, ErrorKind};
+use crate::error::{ConfigError, ConfigErrors, ErrorKind};
 use crate::lint::{lint_configuration, Label, Lint};
+use crate::trail::Trail;
 use crate::PublicSuffix;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::{Serialize, Serializer};
+use std::fmt;
 
 /// The largest rules document read, in bytes: S3's limit on a bucket's CORS
 /// configuration, 64 KB (spec §7). A larger one is refused unread.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 
-/// A rules document read, not yet judged. Written back (`Serialize`) as a
+/// A rules document read, not yet judged: its rules, owned (a document
+/// outlives the bytes it was read from). Written back (`Serialize`) as a
 /// CORS configuration of the plugin configuration, in its OSS spellings.
 #[derive(Debug)]
-pub struct RulesDocument(RawCors);
+pub struct RulesDocument {
+    rules: Vec<RawRule<'static>>,
+    response_vary: bool,
+}
 
 impl RulesDocument {
+    pub(crate) fn new(rules: Vec<RawRule<'static>>, response_vary: bool) -> Self {
+        RulesDocument {
+            rules,
+            response_vary,
+        }
+    }
+
     /// Reads S3 or OSS XML; refuses a document not of that shape, with
     /// every problem of its shape.
     pub fn from_xml(bytes: &[u8]) -> Result<RulesDocument, ConfigErrors> {
-        let (raw, errors) = read_xml(bytes)?;
+        let (document, errors) = read_xml(bytes)?;
         if errors.is_empty() {
-            Ok(RulesDocument(raw))
+            Ok(document)
         } else {
             Err(ConfigErrors(errors))
         }
@@ -39,45 +53,47 @@ impl RulesDocument {
 
     /// Reads the AWS CLI's JSON (`aws s3api put-bucket-cors
     /// --cors-configuration`, `get-bucket-cors`): `{"CORSRules": [...]}`
-    /// with S3's plural names only.
+    /// with S3's plural names only, by the plugin configuration's reader.
     pub fn from_s3_json(bytes: &[u8]) -> Result<RulesDocument, ConfigErrors> {
         within_limit(bytes)?;
         let shape = |at: String, kind| ConfigErrors(vec![ConfigError { at, kind }]);
         let de = &mut serde_json::Deserializer::from_slice(bytes);
-        let s3: Object<S3Cors> = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            shape(
-                describe_path(e.path()),
-                ErrorKind::Shape(e.inner().to_string()),
-            )
-        })?;
+        let trail = Trail::default();
+        let mut rules = Rules::default();
+        S3Document {
+            rules: &mut rules,
+            trail: &trail,
+        }
+        .deserialize(&mut *de)
+        .map_err(|e| shape(trail.describe(), ErrorKind::Shape(e.to_string())))?;
         de.end()
             .map_err(|e| shape(String::new(), ErrorKind::TrailingCharacters(e.to_string())))?;
-        Ok(RulesDocument(RawCors {
-            rules: s3
-                .0
-                .rules
-                .into_iter()
-                .map(|Object(r)| Object(r.into()))
-                .collect(),
-            response_vary: true,
-            mode: Default::default(),
-        }))
+        Ok(RulesDocument::new(rules.into_owned(), true))
     }
 
     /// `ResponseVary`: OSS's element, else `true` (the filter's default).
     pub fn response_vary(&self) -> bool {
-        self.0.response_vary
+        self.response_vary
     }
 
     /// Judges the rules as the plugin configuration's are.
     pub fn compile(self, public_suffix: Option<PublicSuffix>) -> Result<StoreRules, ConfigErrors> {
-        compile(self.0, Vec::new(), public_suffix)
+        compile(&self, Vec::new(), public_suffix)
+    }
+
+    /// The rules as one CORS configuration of the plugin configuration.
+    fn raw(&self) -> RawCors<'_, 'static> {
+        RawCors {
+            rules: &self.rules,
+            response_vary: self.response_vary,
+            mode: Mode::Enforce,
+        }
     }
 }
 
 impl Serialize for RulesDocument {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        self.raw().serialize(serializer)
     }
 }
 
@@ -96,8 +112,8 @@ impl StoreRules {
         bytes: &[u8],
         public_suffix: Option<PublicSuffix>,
     ) -> Result<StoreRules, ConfigErrors> {
-        let (raw, errors) = read_xml(bytes)?;
-        compile(raw, errors, public_suffix)
+        let (document, errors) = read_xml(bytes)?;
+        compile(&document, errors, public_suffix)
     }
 
     /// The number of rules.
@@ -123,9 +139,9 @@ fn within_limit(bytes: &[u8]) -> Result<(), ConfigErrors> {
     Ok(())
 }
 
-/// The document's rules and the problems of its shape; `Err` when it is too
-/// large, not UTF-8, or not XML of a CORS configuration.
-fn read_xml(bytes: &[u8]) -> Result<(RawCors, Vec<ConfigError>), ConfigErrors> {
+/// The document and the problems of its shape; `Err` when it is too large,
+/// not UTF-8, or not XML of a CORS configuration.
+fn read_xml(bytes: &[u8]) -> Result<(RulesDocument, Vec<ConfigError>), ConfigErrors> {
     within_limit(bytes)?;
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ConfigErrors(vec![ConfigError {
@@ -136,53 +152,40 @@ fn read_xml(bytes: &[u8]) -> Result<(RawCors, Vec<ConfigError>), ConfigErrors> {
     document_xml::read(text).map_err(|e| ConfigErrors(vec![e]))
 }
 
-/// `errors` (the document's shape), then those `compile` finds in `raw`.
+/// `errors` (the document's shape), then those the compiler finds in the rules.
 fn compile(
-    raw: RawCors,
+    document: &RulesDocument,
     mut errors: Vec<ConfigError>,
     public_suffix: Option<PublicSuffix>,
 ) -> Result<StoreRules, ConfigErrors> {
-    match compile_cors(At::Document, raw, public_suffix, &mut errors) {
+    match Compiler::new(public_suffix).cors(At::Document, document.raw(), &mut errors) {
         Some(cors) if errors.is_empty() => Ok(StoreRules { cors }),
         _ => Err(ConfigErrors(errors)),
     }
 }
 
-/// The AWS CLI's JSON document.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct S3Cors {
-    #[serde(rename = "CORSRules")]
-    rules: Vec<Object<S3Rule>>,
+/// The AWS CLI's JSON document: a JSON object (never an array) of
+/// `CORSRules` alone, read into `rules`.
+struct S3Document<'r, 't, 'a> {
+    rules: &'r mut Rules<'a>,
+    trail: &'t Trail,
 }
 
-/// One rule of the AWS CLI's JSON, S3's plural names.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct S3Rule {
-    #[serde(rename = "ID", default)]
-    id: Option<String>,
-    #[serde(rename = "AllowedOrigins")]
-    allowed_origins: Vec<String>,
-    #[serde(rename = "AllowedMethods")]
-    allowed_methods: Vec<String>,
-    #[serde(rename = "AllowedHeaders", default)]
-    allowed_headers: Vec<String>,
-    #[serde(rename = "ExposeHeaders", default)]
-    expose_headers: Vec<String>,
-    #[serde(rename = "MaxAgeSeconds", default)]
-    max_age_seconds: Option<serde_json::Number>,
+impl<'de: 'a, 'a> DeserializeSeed<'de> for S3Document<'_, '_, 'a> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
 }
 
-impl From<S3Rule> for RawRule {
-    fn from(r: S3Rule) -> RawRule {
-        RawRule {
-            id: r.id,
-            allowed_origin: r.allowed_origins,
-            allowed_method: r.allowed_methods,
-            allowed_header: r.allowed_headers,
-            expose_header: r.expose_headers,
-            max_age_seconds: r.max_age_seconds,
-        }
+impl<'de: 'a, 'a> Visitor<'de> for S3Document<'_, '_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.rules.read(map, self.trail, Spelling::S3).map(|_| ())
     }
 }

@@ -1,5 +1,5 @@
 //! The XML of a rules document (docs/spec.md §7), S3's or OSS's, read into
-//! the configuration's model of one CORS configuration (`RawCors`).
+//! the configuration's model of one CORS configuration (`RawRule`s, owned).
 //!
 //! quick-xml's pull reader is driven through the three levels such a
 //! document has (`<CORSConfiguration>`, `<CORSRule>`, a field), so no tree
@@ -12,7 +12,8 @@
 //! configuration is; this reader only refuses what is not of that shape.
 
 use crate::compile::At;
-use crate::config::{Mode, Object, RawCors, RawRule};
+use crate::config::{RawRule, Text};
+use crate::document::RulesDocument;
 use crate::error::{ConfigError, ErrorKind};
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
@@ -76,7 +77,7 @@ impl Field {
 /// since its `ID` may come last.
 #[derive(Default)]
 struct RuleReading {
-    rule: RawRule,
+    rule: RawRule<'static>,
     /// The field (none: the rule itself) and what is wrong.
     problems: Vec<(Option<String>, ErrorKind)>,
     text_reported: bool,
@@ -101,7 +102,7 @@ struct Reading {
     field: Option<(Field, String)>,
     /// Nesting depth inside an element being skipped (already reported).
     skip: usize,
-    rules: Vec<Object<RawRule>>,
+    rules: Vec<RawRule<'static>>,
     response_vary: Option<bool>,
     root_text_reported: bool,
     errors: Vec<ConfigError>,
@@ -117,7 +118,7 @@ fn not_xml(message: impl Into<String>) -> Fatal {
 
 /// Reads `text` (the whole document, UTF-8). `Ok` holds what was read and
 /// every problem of its shape; `Err` the one problem that stopped the read.
-pub(crate) fn read(text: &str) -> Result<(RawCors, Vec<ConfigError>), ConfigError> {
+pub(crate) fn read(text: &str) -> Result<(RulesDocument, Vec<ConfigError>), ConfigError> {
     let mut reader = Reader::from_str(text.strip_prefix('\u{feff}').unwrap_or(text));
     let mut r = Reading {
         place: Place::Prolog,
@@ -186,12 +187,8 @@ pub(crate) fn read(text: &str) -> Result<(RawCors, Vec<ConfigError>), ConfigErro
             kind: ErrorKind::Xml(format!("the document ends inside <{name}>")),
         });
     }
-    let raw = RawCors {
-        rules: r.rules,
-        response_vary: r.response_vary.unwrap_or(true),
-        mode: Mode::Enforce,
-    };
-    Ok((raw, r.errors))
+    let document = RulesDocument::new(r.rules, r.response_vary.unwrap_or(true));
+    Ok((document, r.errors))
 }
 
 /// A character reference, or one of XML's five predefined entities.
@@ -347,15 +344,16 @@ impl Reading {
             return;
         };
         let rule = &mut reading.rule;
+        let text = || Text::from(value.to_owned());
         match field {
             Field::Id if rule.id.is_some() => reading
                 .problems
                 .push((Some("ID".into()), ErrorKind::GivenTwice)),
-            Field::Id => rule.id = Some(value.into()),
-            Field::AllowedOrigin => rule.allowed_origin.push(value.into()),
-            Field::AllowedMethod => rule.allowed_method.push(value.into()),
-            Field::AllowedHeader => rule.allowed_header.push(value.into()),
-            Field::ExposeHeader => rule.expose_header.push(value.into()),
+            Field::Id => rule.id = Some(text()),
+            Field::AllowedOrigin => rule.allowed_origin.push(text()),
+            Field::AllowedMethod => rule.allowed_method.push(text()),
+            Field::AllowedHeader => rule.allowed_header.push(text()),
+            Field::ExposeHeader => rule.expose_header.push(text()),
             Field::MaxAgeSeconds if reading.max_age_given => reading
                 .problems
                 .push((Some("MaxAgeSeconds".into()), ErrorKind::GivenTwice)),
@@ -383,7 +381,7 @@ impl Reading {
             };
             self.errors.push(ConfigError { at, kind });
         }
-        self.rules.push(Object(reading.rule));
+        self.rules.push(reading.rule);
     }
 }
 

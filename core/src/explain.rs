@@ -88,7 +88,7 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
                         Single::One(m) => format!(
                             "{method_name} {:?} is not in AllowedMethod ({})",
                             String::from_utf8_lossy(m),
-                            rule.allow_methods
+                            rule.terms.allow_methods
                         ),
                         _ => format!("several {method_name} lines match no AllowedMethod"),
                     }),
@@ -100,7 +100,7 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
             })();
             RuleCheck {
                 index,
-                id: rule.id.as_deref().map(str::to_owned),
+                id: rule.terms.id.as_deref().map(str::to_owned),
                 verdict,
             }
         })

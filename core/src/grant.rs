@@ -63,7 +63,7 @@ fn allow_credentials(origin: &AllowOrigin) -> Option<Line<'static>> {
 
 /// ACAM: the rule's methods, rendered at configure time.
 fn allow_methods(rule: &Rule) -> Line<'_> {
-    (names::ACAM, Cow::Borrowed(&rule.allow_methods))
+    (names::ACAM, Cow::Borrowed(&rule.terms.allow_methods))
 }
 
 /// ACAH: the requested headers, normalised; absent when none were asked for.
@@ -73,14 +73,16 @@ fn allow_headers(requested: &[String]) -> Option<Line<'static>> {
 
 /// ACEH: the rule's `ExposeHeader`, if any.
 fn expose_headers(rule: &Rule) -> Option<Line<'_>> {
-    rule.expose_headers
+    rule.terms
+        .expose_headers
         .as_deref()
         .map(|v| (names::ACEH, Cow::Borrowed(v)))
 }
 
 /// ACMA: `MaxAgeSeconds`, when set.
 fn max_age(rule: &Rule) -> Option<Line<'_>> {
-    rule.max_age
+    rule.terms
+        .max_age
         .as_deref()
         .map(|v| (names::ACMA, Cow::Borrowed(v)))
 }

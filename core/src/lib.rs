@@ -18,7 +18,7 @@
 //!
 //! | spec | files |
 //! |---|---|
-//! | §1 configuration, validation | `config.rs` (shape), `compile.rs`, `error.rs`, `origin.rs` (patterns) |
+//! | §1 configuration, validation | `config.rs` (shape), `read.rs` and `trail.rs` (reading), `compile.rs`, `error.rs`, `origin.rs` (patterns) |
 //! | §2 which requests, bucket | `bucket.rs`, `bucket_table.rs`, `request.rs`, `decision.rs` (`decide`) |
 //! | §3 preflight | `decision.rs`, `rule.rs`, `grant.rs`, `error_body.rs` |
 //! | §4 actual requests, every response | `decision.rs` (`actual_grant`), `response.rs`, `grant.rs` |
@@ -44,10 +44,12 @@ mod method;
 mod name_set;
 mod origin;
 mod outcome;
+mod read;
 mod request;
 mod response;
 mod rule;
 mod stream;
+mod trail;
 mod wildcard;
 
 pub use compile::{Policy, Source};

@@ -16,12 +16,11 @@ impl NameSet {
     }
 }
 
-impl FromIterator<String> for NameSet {
-    fn from_iter<I: IntoIterator<Item = String>>(names: I) -> Self {
-        let mut v: Vec<Box<str>> = names.into_iter().map(String::into_boxed_str).collect();
-        v.sort_unstable();
-        v.dedup();
-        NameSet(v.into_boxed_slice())
+impl From<Vec<Box<str>>> for NameSet {
+    fn from(mut names: Vec<Box<str>>) -> Self {
+        names.sort_unstable();
+        names.dedup();
+        NameSet(names.into_boxed_slice())
     }
 }
 
@@ -31,10 +30,7 @@ mod tests {
 
     #[test]
     fn contains_exactly_the_names_it_was_given() {
-        let s: NameSet = ["b", "a", "c", "a", "ab"]
-            .map(String::from)
-            .into_iter()
-            .collect();
+        let s = NameSet::from(Vec::from(["b", "a", "c", "a", "ab"].map(Box::from)));
         for n in ["a", "ab", "b", "c"] {
             assert!(s.contains(n), "{n}");
         }

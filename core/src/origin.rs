@@ -106,16 +106,18 @@ pub(crate) fn parse_origin_pattern(
     if s.is_empty() {
         return Err(OriginError::Empty);
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if has_space_or_control(s) {
         return Err(OriginError::WhitespaceOrControl);
     }
     if s.eq_ignore_ascii_case("null") {
         return Err(OriginError::Null);
     }
     let lower = s.to_ascii_lowercase();
-    let Some((scheme, rest)) = lower.split_once("://") else {
+    let Some(sep) = find(lower.as_bytes(), b"://") else {
         return Err(OriginError::NotAnOrigin);
     };
+    // `://` is ASCII: both ends are char boundaries.
+    let (scheme, rest) = (&lower[..sep], &lower[sep + 3..]);
     let scheme_ok = scheme
         .bytes()
         .next()
@@ -126,7 +128,10 @@ pub(crate) fn parse_origin_pattern(
     if !scheme_ok {
         return Err(OriginError::Scheme);
     }
-    if rest.contains(['/', '?', '#', '@', '\\']) {
+    if rest
+        .bytes()
+        .any(|c| matches!(c, b'/' | b'?' | b'#' | b'@' | b'\\'))
+    {
         return Err(OriginError::PathOrUserinfo);
     }
     let Some((host, port)) = split_host_port(rest.as_bytes()) else {
@@ -181,12 +186,12 @@ pub(crate) fn parse_origin_pattern(
         }
     }
     // Checked last so that a too-broad pattern such as `http*://*` is told to write `*`.
-    if lower.matches('*').count() > 1 {
+    if lower.bytes().filter(|&c| c == b'*').count() > 1 {
         return Err(OriginError::SeveralStars);
     }
-    Ok(match Wildcard::new(&lower) {
-        Some(w) => OriginPattern::Wildcard(w),
-        None => OriginPattern::Exact(lower),
+    Ok(match Wildcard::new(lower) {
+        Ok(w) => OriginPattern::Wildcard(w),
+        Err(lower) => OriginPattern::Exact(lower),
     })
 }
 
@@ -201,6 +206,16 @@ fn over_ip_address(host: &[u8], star: usize) -> bool {
     host.first() == Some(&b'[')
         || (tail.iter().any(u8::is_ascii_digit)
             && tail.iter().all(|c| c.is_ascii_digit() || *c == b'.'))
+}
+
+/// Whether `s` holds whitespace or a control character. Over ASCII (every
+/// pattern that can be valid) both are exactly the bytes up to space, and DEL.
+fn has_space_or_control(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|c| c <= b' ' || c == 0x7f)
+    } else {
+        s.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
 }
 
 /// Spec §1: the labels after the one holding the `*` must name a domain, so
@@ -242,19 +257,28 @@ pub(crate) enum OriginMatch {
 
 impl OriginMatcher {
     pub(crate) fn new(patterns: Vec<OriginPattern>) -> Self {
+        let exact_count = patterns
+            .iter()
+            .filter(|p| matches!(p, OriginPattern::Exact(_)))
+            .count();
+        let wildcard_count = patterns
+            .iter()
+            .filter(|p| matches!(p, OriginPattern::Wildcard(_)))
+            .count();
         let mut any = false;
-        let mut exact = Vec::new();
-        let mut wildcards = Vec::new();
+        // Sized exactly, so that boxing them moves no memory.
+        let mut exact = Vec::with_capacity(exact_count);
+        let mut wildcards = Vec::with_capacity(wildcard_count);
         for p in patterns {
             match p {
                 OriginPattern::Any => any = true,
-                OriginPattern::Exact(s) => exact.push(s),
+                OriginPattern::Exact(s) => exact.push(s.into_boxed_str()),
                 OriginPattern::Wildcard(w) => wildcards.push(w),
             }
         }
         Self {
             any,
-            exact: exact.into_iter().collect(),
+            exact: NameSet::from(exact),
             wildcards: wildcards.into_boxed_slice(),
         }
     }

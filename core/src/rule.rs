@@ -5,12 +5,22 @@ use crate::header_names::{BadRequestHeaders, HeaderMatcher};
 use crate::method::MethodSet;
 use crate::origin::{OriginMatch, OriginMatcher};
 use crate::request::Single;
+use std::sync::Arc;
 
-/// One compiled `CORSRule`, with its constant header values pre-rendered.
+/// One compiled `CORSRule`: its origins, and the rest of it shared with
+/// every rule that writes the rest alike (configurations generated for many
+/// buckets differ mostly in their origins).
 #[derive(Debug)]
 pub(crate) struct Rule {
-    pub(crate) id: Option<Box<str>>,
     pub(crate) origins: OriginMatcher,
+    pub(crate) terms: Arc<RuleTerms>,
+}
+
+/// A rule's `ID`, methods and headers, with its constant header values
+/// pre-rendered; held once for every rule that writes them alike.
+#[derive(Debug)]
+pub(crate) struct RuleTerms {
+    pub(crate) id: Option<Box<str>>,
     pub(crate) methods: MethodSet,
     pub(crate) headers: HeaderMatcher,
     /// `AllowedMethod` joined with `, `.
@@ -48,13 +58,13 @@ impl Rule {
     ) -> Result<OriginMatch, Miss<'h>> {
         let matched = self.origins.matches(parsed).ok_or(Miss::Origin)?;
         match method {
-            Single::One(m) if self.methods.contains(m) => {}
+            Single::One(m) if self.terms.methods.contains(m) => {}
             _ => return Err(Miss::Method),
         }
         match requested {
             None => Ok(matched),
             Some(Err(bad)) => Err(Miss::HeaderList(*bad)),
-            Some(Ok(names)) => match names.iter().find(|h| !self.headers.allows(h)) {
+            Some(Ok(names)) => match names.iter().find(|h| !self.terms.headers.allows(h)) {
                 Some(h) => Err(Miss::Header(h)),
                 None => Ok(matched),
             },

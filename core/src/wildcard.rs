@@ -8,31 +8,38 @@
 //! of the filter's 917 KiB of code and 19.5 KiB per bucket per worker, and
 //! which ran Envoy out of Wasm memory at 100,000 buckets.
 
-/// `prefix*suffix`, both lower case.
+/// `prefix*suffix`, lower case, held as written: one allocation per
+/// pattern (a compiled configuration holds one per wildcard origin of every
+/// bucket), the one the lower-casing made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Wildcard {
-    prefix: Box<str>,
-    suffix: Box<str>,
+    text: Box<str>,
+    /// Where the `*` is in `text`.
+    star: u32,
 }
 
 impl Wildcard {
-    /// `None` unless `pattern` holds exactly one `*`.
-    pub(crate) fn new(pattern: &str) -> Option<Self> {
-        let (prefix, suffix) = pattern.split_once('*')?;
-        if suffix.contains('*') {
-            return None;
+    /// `Err(pattern)` unless `pattern` holds exactly one `*`.
+    pub(crate) fn new(pattern: String) -> Result<Self, String> {
+        let Some(star) = pattern.find('*') else {
+            return Err(pattern);
+        };
+        if pattern[star + 1..].contains('*') {
+            return Err(pattern);
         }
-        Some(Wildcard {
-            prefix: prefix.into(),
-            suffix: suffix.into(),
-        })
+        match u32::try_from(star) {
+            Ok(star) => Ok(Wildcard {
+                text: pattern.into_boxed_str(),
+                star,
+            }),
+            Err(_) => Err(pattern),
+        }
     }
 
     /// Anchored at both ends; the prefix and suffix may not overlap.
     pub(crate) fn matches(&self, s: &str) -> bool {
-        s.len() >= self.prefix.len() + self.suffix.len()
-            && s.starts_with(&*self.prefix)
-            && s.ends_with(&*self.suffix)
+        let (prefix, suffix) = self.parts();
+        s.len() >= prefix.len() + suffix.len() && s.starts_with(prefix) && s.ends_with(suffix)
     }
 
     /// Whether every string `other` matches, this matches too: exactly when
@@ -40,12 +47,18 @@ impl Wildcard {
     /// suffix (a longer prefix fails on a string whose `*` run starts with
     /// another character; likewise for the suffix).
     pub(crate) fn covers(&self, other: &Wildcard) -> bool {
-        other.prefix.starts_with(&*self.prefix) && other.suffix.ends_with(&*self.suffix)
+        let ((prefix, suffix), (other_prefix, other_suffix)) = (self.parts(), other.parts());
+        other_prefix.starts_with(prefix) && other_suffix.ends_with(suffix)
     }
 
     /// The text before and after the `*`.
     pub(crate) fn parts(&self) -> (&str, &str) {
-        (&self.prefix, &self.suffix)
+        let star = self.star as usize;
+        // `star` indexes the ASCII `*` of `text` (see `new`).
+        (
+            self.text.get(..star).unwrap_or_default(),
+            self.text.get(star + 1..).unwrap_or_default(),
+        )
     }
 }
 
@@ -54,7 +67,7 @@ mod tests {
     use super::*;
 
     fn m(p: &str, s: &str) -> bool {
-        Wildcard::new(p).unwrap().matches(s)
+        Wildcard::new(p.into()).unwrap().matches(s)
     }
 
     #[test]
@@ -74,7 +87,7 @@ mod tests {
 
     #[test]
     fn a_wildcard_covers_another_when_its_prefix_and_suffix_are_shorter_ends() {
-        let w = |p: &str| Wildcard::new(p).unwrap();
+        let w = |p: &str| Wildcard::new(p.into()).unwrap();
         assert!(w("https://*.a.com").covers(&w("https://*.x.a.com")));
         assert!(w("https://*.a.com").covers(&w("https://app-*.a.com")));
         assert!(w("http*://a.com").covers(&w("https*://a.com")));
@@ -88,8 +101,8 @@ mod tests {
 
     #[test]
     fn only_one_star_makes_a_wildcard() {
-        assert!(Wildcard::new("abc").is_none());
-        assert!(Wildcard::new("a*b*c").is_none());
+        assert_eq!(Wildcard::new("abc".into()), Err("abc".into()));
+        assert_eq!(Wildcard::new("a*b*c".into()), Err("a*b*c".into()));
     }
 
     #[test]
