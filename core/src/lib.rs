@@ -60,7 +60,7 @@ pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
 pub use grant::{AllowOrigin, Grant};
 pub use lint::{Label, Lint, LintKind};
-pub use outcome::{Counter, Outcome, Refusal};
+pub use outcome::{Counter, CounterIds, Outcome, Refusal};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
 pub use stream::Stream;

@@ -1,6 +1,8 @@
 //! Why the filter decided what it did, and the counter each reason
 //! increments: the one list of counter names the glue defines in Envoy.
 
+use std::fmt;
+
 /// Why the filter decided what it did; each kind is at most one counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -81,6 +83,48 @@ impl Counter {
     }
 }
 
+/// A host's id of every counter, at [`Counter::index`]: the define loop and
+/// the warnings both glues write, with the host call passed in.
+#[derive(Debug)]
+pub struct CounterIds<T>([T; Counter::ALL.len()]);
+
+impl<T: Copy + Default> CounterIds<T> {
+    /// Defines every counter through `define` (one host call each); `None`,
+    /// logged, when the host refuses one: counting is then off.
+    pub fn define<E: fmt::Debug>(
+        mut define: impl FnMut(&'static str) -> Result<T, E>,
+    ) -> Option<Self> {
+        let mut ids = [T::default(); Counter::ALL.len()];
+        for counter in Counter::ALL {
+            match define(counter.name()) {
+                Ok(id) => ids[counter.index()] = id,
+                Err(status) => {
+                    log::warn!(
+                        "cannot define metric {}: {status:?}; counting is off",
+                        counter.name()
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(CounterIds(ids))
+    }
+
+    /// Adds one to `counter` through `increment` (the host call, given the
+    /// counter's id); a refusal is logged, never fatal.
+    pub fn increment<E: fmt::Debug>(
+        &self,
+        counter: Counter,
+        increment: impl FnOnce(T) -> Result<(), E>,
+    ) {
+        if let Some(&id) = self.0.get(counter.index()) {
+            if let Err(status) = increment(id) {
+                log::warn!("cannot increment metric {}: {status:?}", counter.name());
+            }
+        }
+    }
+}
+
 impl Outcome {
     /// The counter this outcome increments, if any.
     pub fn counter(self) -> Option<Counter> {
@@ -108,5 +152,31 @@ mod tests {
         for (i, c) in Counter::ALL.iter().enumerate() {
             assert_eq!(c.index(), i, "{c:?}");
         }
+    }
+
+    #[test]
+    fn counter_ids_are_defined_by_name_and_incremented_by_their_own_id() {
+        let ids = CounterIds::define(|name| {
+            let at = Counter::ALL.iter().position(|c| c.name() == name);
+            at.map(|i| i * 10).ok_or("unknown")
+        })
+        .unwrap();
+        for c in Counter::ALL {
+            let mut got = None;
+            ids.increment(c, |id| {
+                got = Some(id);
+                Ok::<(), ()>(())
+            });
+            assert_eq!(got, Some(c.index() * 10), "{c:?}");
+        }
+        // A refused counter turns counting off as a whole.
+        let refused = CounterIds::<u32>::define(|name| {
+            if name == Counter::ActualMatched.name() {
+                Err("refused")
+            } else {
+                Ok(1)
+            }
+        });
+        assert!(refused.is_none());
     }
 }
