@@ -51,7 +51,7 @@ ENVOY_CONFIGS := $(filter-out envoy/docker-compose.%,$(wildcard envoy/*.yaml env
 
 .PHONY: build build-module wasm-target envoy envoy-v8 print-envoy run validate check test lint fmt-check clippy clean distclean
 .PHONY: test-e2e test-matrix test-matrix-ci
-.PHONY: browser-deps
+.PHONY: browser-deps binaryen
 .PHONY: bench wasm-opt test-opt
 .PHONY: fuzz fuzz-smoke
 .PHONY: oci
@@ -101,7 +101,17 @@ wasm-target:
 # binaryen's wasm-metadce (tests/wasm_exports.rs holds the .wasm to the list).
 WASM_EXPORTS := src/exports.txt
 
-build: wasm-target
+# Debian's binaryen (wasm-metadce, and wasm-opt for `make wasm-opt`), installed
+# system-wide only when wasm-metadce is missing, as browser-deps does Chromium.
+binaryen:
+	@if ! command -v wasm-metadce >/dev/null; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "$$sudo apt-get install -y binaryen"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q binaryen; \
+	fi
+
+build: wasm-target binaryen
 	$(CARGO) build --target $(WASM_TARGET) --release -p bucket-cors
 	scripts/trim-wasm-exports.sh $(WASM_EXPORTS) $(WASM)
 	@ls -l $(WASM)
