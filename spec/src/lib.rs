@@ -28,6 +28,8 @@ pub mod refusal {
     pub const ORIGIN: &str = "origin";
     pub const METHOD: &str = "method";
     pub const HEADER: &str = "header";
+    /// Spec §8: the bucket's rules could not be read from the store.
+    pub const RULES_UNAVAILABLE: &str = "rules-unavailable";
 }
 
 /// Spec §1's example configuration, verbatim (a test below holds it to docs/spec.md).
@@ -65,6 +67,13 @@ pub const MSG_NOT_ALLOWED: &str = "CORSResponse: This CORS request is not allowe
 /// Spec §3.2: a preflight to a bucket without CORS configuration.
 pub const MSG_NOT_ENABLED: &str = "CORSResponse: CORS is not enabled for this bucket.";
 
+/// Spec §8: the status of a preflight whose bucket's rules could not be read.
+pub const RULES_UNAVAILABLE_STATUS: u16 = 503;
+
+/// Spec §8: the message of that answer (code `ServiceUnavailable`).
+pub const MSG_RULES_UNAVAILABLE: &str =
+    "CORSResponse: The CORS rules of this bucket could not be read from the store; try again later.";
+
 /// Spec §3: `<`, `>` and `&` escaped; quotes stay (OSS's own message has one).
 pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -97,9 +106,23 @@ pub mod counters {
     pub const ACTUAL_MATCHED: &str = "bucket_cors.actual.matched";
     pub const ACTUAL_UNMATCHED: &str = "bucket_cors.actual.unmatched";
     pub const CONFIG_INVALID: &str = "bucket_cors.config.invalid";
+    /// Spec §8: reads of a bucket's rules sent to the store.
+    pub const STORE_READ: &str = "bucket_cors.store.read";
+    /// Spec §8: reads that failed (timeout, refused connection, 5xx, 403).
+    pub const STORE_READ_FAILED: &str = "bucket_cors.store.read_failed";
+    /// Spec §8: rules documents the filter refused (the bucket gets no grants).
+    pub const STORE_DOCUMENT_REFUSED: &str = "bucket_cors.store.document_refused";
+    /// Spec §8: requests served from cached rules whose refresh failed.
+    pub const STORE_STALE: &str = "bucket_cors.store.stale";
+    /// Spec §8: requests decided while the bucket's rules are unknown.
+    pub const STORE_UNAVAILABLE: &str = "bucket_cors.store.unavailable";
+    /// Spec §8: cached buckets evicted, least recently used first.
+    pub const STORE_EVICTED: &str = "bucket_cors.store.evicted";
+    /// Spec §8: `PUT ?cors` bodies refused before they reached the store.
+    pub const STORE_PUT_REFUSED: &str = "bucket_cors.store.put_refused";
 
     /// Every counter, in the README's order.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 15] = [
         PREFLIGHT_ALLOWED,
         PREFLIGHT_REFUSED_NO_CONFIGURATION,
         PREFLIGHT_REFUSED_ORIGIN,
@@ -108,6 +131,13 @@ pub mod counters {
         ACTUAL_MATCHED,
         ACTUAL_UNMATCHED,
         CONFIG_INVALID,
+        STORE_READ,
+        STORE_READ_FAILED,
+        STORE_DOCUMENT_REFUSED,
+        STORE_STALE,
+        STORE_UNAVAILABLE,
+        STORE_EVICTED,
+        STORE_PUT_REFUSED,
     ];
 
     /// Envoy's `/stats` name of a counter a Wasm filter defines.
