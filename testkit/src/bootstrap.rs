@@ -21,6 +21,13 @@ const HCM: &str =
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
 const LISTENER: &str = "type.googleapis.com/envoy.config.listener.v3.Listener";
+const HTTP_PROTOCOL_OPTIONS_KEY: &str = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+const HTTP_PROTOCOL_OPTIONS: &str =
+    "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+const AWS_REQUEST_SIGNING: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning";
+const UPSTREAM_CODEC: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec";
 
 /// The listener's name (the operations suite finds it by this name in `/config_dump`).
 pub const LISTENER_NAME: &str = "main";
@@ -75,6 +82,10 @@ pub struct Cluster {
     pub name: String,
     pub addr: SocketAddr,
     pub connect_timeout: Duration,
+    /// `Some(region)`: Envoy signs every request it sends here with S3's SigV4 (an upstream
+    /// HTTP filter), with the credential in Envoy's environment (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`): how spec §8's `rules_source.cluster` reads a store.
+    pub s3_signing_region: Option<String>,
 }
 
 /// The name of the cluster [`Bootstrap::to_upstream`] routes to.
@@ -95,6 +106,7 @@ impl Bootstrap {
                 name: UPSTREAM.into(),
                 addr: upstream,
                 connect_timeout: Duration::from_secs(1),
+                s3_signing_region: None,
             }],
             ..Self::direct(listen_port, admin_port, 200, "ok")
         }
@@ -242,12 +254,23 @@ impl Route {
 }
 
 impl Cluster {
+    /// A cluster of `addr` whose every request Envoy signs for S3 in `region` (see
+    /// [`Cluster::s3_signing_region`]).
+    pub fn s3_signed(name: &str, addr: SocketAddr, region: &str) -> Cluster {
+        Cluster {
+            name: name.into(),
+            addr,
+            connect_timeout: Duration::from_secs(1),
+            s3_signing_region: Some(region.into()),
+        }
+    }
+
     fn to_json(&self) -> Value {
         let endpoint = json!({"endpoint": {"address": {"socket_address": {
             "address": self.addr.ip().to_string(),
             "port_value": self.addr.port(),
         }}}});
-        json!({
+        let mut cluster = json!({
             "name": self.name,
             "type": "STATIC",
             "connect_timeout": duration(self.connect_timeout),
@@ -255,7 +278,25 @@ impl Cluster {
                 "cluster_name": self.name,
                 "endpoints": [{"lb_endpoints": [endpoint]}],
             },
-        })
+        });
+        if let Some(region) = &self.s3_signing_region {
+            // Upstream HTTP filters live in the cluster's protocol options; the last is the codec.
+            let signing = json!({
+                "service_name": "s3",
+                "region": region,
+                "use_unsigned_payload": true,
+            });
+            let options = json!({
+                "explicit_http_config": {"http_protocol_options": {}},
+                "http_filters": [
+                    extension("envoy.filters.http.aws_request_signing", AWS_REQUEST_SIGNING, signing),
+                    extension("envoy.filters.http.upstream_codec", UPSTREAM_CODEC, json!({})),
+                ],
+            });
+            cluster["typed_extension_protocol_options"] =
+                json!({HTTP_PROTOCOL_OPTIONS_KEY: typed(HTTP_PROTOCOL_OPTIONS, options)});
+        }
+        cluster
     }
 }
 
@@ -438,6 +479,37 @@ mod tests {
         );
         let config = &hcm_of(&by_name)["http_filters"][0]["typed_config"]["dynamic_module_config"];
         assert_eq!(config, &json!({"name": "bucket_cors_module"}));
+    }
+
+    #[test]
+    fn s3_signed_cluster_signs_through_upstream_filters_and_a_plain_one_has_none() {
+        let up: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        let mut b = Bootstrap::to_upstream(8000, 8001, up);
+        b.clusters
+            .push(Cluster::s3_signed("store-signed", up, "garage"));
+        let boot = parse(&b.bootstrap());
+        let clusters = &boot["static_resources"]["clusters"];
+        assert!(clusters[0]
+            .get("typed_extension_protocol_options")
+            .is_none());
+        assert_eq!(clusters[1]["name"], "store-signed");
+        let options = &clusters[1]["typed_extension_protocol_options"][HTTP_PROTOCOL_OPTIONS_KEY];
+        assert_eq!(options["@type"], HTTP_PROTOCOL_OPTIONS);
+        assert_eq!(
+            options["explicit_http_config"],
+            json!({"http_protocol_options": {}})
+        );
+        assert_eq!(
+            options["http_filters"],
+            json!([
+                {"name": "envoy.filters.http.aws_request_signing", "typed_config": {
+                    "@type": AWS_REQUEST_SIGNING,
+                    "service_name": "s3", "region": "garage", "use_unsigned_payload": true,
+                }},
+                {"name": "envoy.filters.http.upstream_codec",
+                 "typed_config": {"@type": UPSTREAM_CODEC}},
+            ])
+        );
     }
 
     fn hcm_of(boot: &Value) -> &Value {

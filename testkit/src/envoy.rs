@@ -26,7 +26,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::admin::Admin;
-use crate::bootstrap::{Bootstrap, HttpFilter, UPSTREAM, V8};
+use crate::bootstrap::{Bootstrap, Cluster, HttpFilter, UPSTREAM, V8};
 use crate::spec::counters;
 
 mod probe;
@@ -175,6 +175,12 @@ pub struct EnvoyOptions {
     /// Further command-line arguments, appended after the launcher's own (e.g.
     /// `["--drain-time-s", "5"]`). Default none.
     pub extra_args: Vec<String>,
+    /// Further clusters (e.g. the signed one a `rules_source` reads); one named
+    /// [`UPSTREAM`] replaces the launcher's. Default none.
+    pub clusters: Vec<Cluster>,
+    /// Environment variables of the Envoy process (e.g. the credential an S3-signing cluster
+    /// reads, never in a bootstrap). Default none.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for EnvoyOptions {
@@ -196,6 +202,8 @@ impl Default for EnvoyOptions {
             ecds_from_file: false,
             concurrency: 1,
             extra_args: Vec::new(),
+            clusters: Vec::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -474,6 +482,10 @@ impl Envoy {
         unfiltered
             .response_headers_to_remove
             .clone_from(&opts.route_response_headers_to_remove);
+        unfiltered
+            .clusters
+            .retain(|c| opts.clusters.iter().all(|o| o.name != c.name));
+        unfiltered.clusters.extend(opts.clusters.iter().cloned());
         let lds_file = opts.lds_from_file.then(|| dir.join("lds").join("lds.json"));
         if let Some(file) = &lds_file {
             fs::create_dir_all(dir.join("lds")).map_err(io)?;
@@ -519,6 +531,7 @@ impl Envoy {
             command.env("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", &modules);
         }
         let child = command
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .arg("-c")
             .arg(&boot)
             .arg("--disable-hot-restart")
