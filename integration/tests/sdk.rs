@@ -10,19 +10,15 @@
 //! Needs Garage (`make garage`), the SDK bundle (`make sdk-bundle`), Envoy, the wasm and
 //! Chromium: `make test-integration` provides them all. A missing one is a failure.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bucket_cors_integration::chromium::{chromium_bin, Chromium};
-use bucket_cors_integration::garage::{Garage, REGION, ROOT_DOMAIN};
+use bucket_cors_integration::garage::{Garage, ROOT_DOMAIN};
 use bucket_cors_integration::page::{
-    delta, read_counters, stat, upstream_rq_total, Counters, PageServer,
+    delta, read_counters, run_sdk_page, stat, upstream_rq_total, Counters, PageServer,
 };
-use bucket_cors_integration::{repo_root, sigv4};
+use bucket_cors_integration::sigv4;
 use bucket_cors_spec::counters as c;
 use bucket_cors_testkit::Envoy;
 use serde_json::{json, Value};
@@ -39,14 +35,6 @@ const PARTS: u64 = MULTIPART_SIZE.div_ceil(PART_SIZE);
 /// lib-storage's error when a part's answer shows no `ETag` (users report exactly this).
 const MISSING_ETAG: &str =
     "is missing ETag in UploadPart response. Missing Bucket CORS configuration for ETag header?";
-const RESULTS_TIMEOUT: Duration = Duration::from_secs(180);
-
-fn bundle() -> PathBuf {
-    match std::env::var_os("BUCKET_CORS_SDK_BUNDLE") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => repo_root().join("integration/browser/dist/suite.js"),
-    }
-}
 
 /// The filter's configuration: both buckets allow the first page's origin for everything the
 /// SDK sends; `MaxAgeSeconds` 0 so that Chromium preflights every request and the counters
@@ -79,61 +67,14 @@ fn scenario(name: &str, kind: &str, style: &str, bucket: &str, size: u64) -> Val
             "partSize": PART_SIZE })
 }
 
-/// Serves the page with `scenarios` on a fresh port, runs it in Chromium, returns the page's
-/// results and the page server (for its snapshots).
+/// Runs the SDK page with `scenarios` against `envoy`, its snapshots reading the counters.
 fn run_page(
     listener: TcpListener,
     envoy: &Envoy,
     garage: &Garage,
     scenarios: Vec<Value>,
 ) -> (Value, PageServer) {
-    let port = envoy.addr().port();
-    let config = json!({
-        "region": REGION,
-        "pathEndpoint": format!("http://127.0.0.1:{port}"),
-        "vhostEndpoint": format!("http://{ROOT_DOMAIN}:{port}"),
-        "accessKeyId": garage.key().id,
-        "secretAccessKey": garage.key().secret,
-        "scenarios": scenarios,
-    });
-    let bundle = fs::read(bundle()).unwrap_or_else(|e| {
-        panic!(
-            "the SDK bundle {} is missing ({e}): run `make test-integration`",
-            bundle().display()
-        )
-    });
-    let index = fs::read(repo_root().join("integration/browser/index.html")).expect("index.html");
-    let files = BTreeMap::from([
-        ("/", ("text/html; charset=utf-8", index)),
-        ("/suite.js", ("text/javascript", bundle)),
-        (
-            "/config.json",
-            ("application/json", config.to_string().into_bytes()),
-        ),
-    ]);
-    let page =
-        PageServer::start(listener, files, read_counters(envoy)).expect("start the page server");
-    let bin = chromium_bin();
-    assert!(
-        bin.is_file(),
-        "Chromium not found at {} (set CHROMIUM_BIN, or run `make test-integration`, which installs Debian's chromium)",
-        bin.display()
-    );
-    let mut browser = Chromium::launch(&bin, &format!("http://127.0.0.1:{}/", page.port()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let results = page
-        .wait_results(&mut browser, RESULTS_TIMEOUT)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{e}\npage progress:\n  {}\nChromium log (tail):\n{}",
-                page.progress().join("\n  "),
-                browser.log_tail(60)
-            )
-        });
-    drop(browser);
-    let results: Value = serde_json::from_str(&results).expect("the page's results are JSON");
-    assert_eq!(results["ok"], true, "the page failed: {}", results["error"]);
-    (results, page)
+    run_sdk_page(listener, envoy, garage, scenarios, read_counters(envoy))
 }
 
 /// One scenario's counter deltas.
