@@ -107,17 +107,7 @@ impl Garage {
             secret = rpc_secret(),
         );
         fs::write(dir.join("garage.toml"), config).expect("write garage.toml");
-        let log = fs::File::create(dir.join("garage.log")).expect("create garage.log");
-        let child = Command::new(&bin)
-            .arg("-c")
-            .arg(dir.join("garage.toml"))
-            .arg("server")
-            .env("RUST_LOG", "garage=info,garage_api_common=info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let child = spawn(&bin, &dir);
         let mut g = Garage {
             child,
             bin,
@@ -167,6 +157,27 @@ impl Garage {
             TcpStream::connect_timeout(&self.s3, Duration::from_millis(500)).ok()
         })
         .unwrap_or_else(|| panic!("Garage's S3 port does not answer; log:\n{}", self.log()));
+    }
+
+    /// Kills the node (its data stays): its S3 port then refuses connections.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the node again on the same data and ports (after [`Garage::stop`]); returns
+    /// when its S3 API answers.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn(&self.bin, &self.dir);
+        wait_until(Duration::from_secs(30), || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("Garage exited on restart ({status}); log:\n{}", self.log());
+            }
+            self.try_cli(&["bucket", "list"]).ok()?;
+            TcpStream::connect_timeout(&self.s3, Duration::from_millis(500)).ok()
+        })
+        .unwrap_or_else(|| panic!("Garage did not come back in 30 s; log:\n{}", self.log()));
     }
 
     /// Runs the Garage CLI against this node.
@@ -237,6 +248,25 @@ impl Drop for Garage {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Starts `garage server` on the configuration in `dir`, its output appended to `garage.log`.
+fn spawn(bin: &Path, dir: &Path) -> Child {
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("garage.log"))
+        .expect("open garage.log");
+    Command::new(bin)
+        .arg("-c")
+        .arg(dir.join("garage.toml"))
+        .arg("server")
+        .env("RUST_LOG", "garage=info,garage_api_common=info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone the log"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()))
 }
 
 /// The key id and secret in `garage key create`'s output.
