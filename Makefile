@@ -10,7 +10,8 @@
 #                  Envoy, real-browser tests in headless Chromium, installed by
 #                  `make browser-deps`), and the Envoy suites again against the module
 #   make test-integration  the AWS SDK in Chromium against a real S3 store (Garage) through
-#                  Envoy, and the docker-compose example run for real (`make test-compose`)
+#                  Envoy, rules read from the store (both builds), and the docker-compose
+#                  example run for real (`make test-compose`)
 #   make test-e2e  the e2e suite of one build (FILTER=wasm|module) on one Envoy
 #   make test-matrix  the e2e suite of each build on every Envoy release the README claims
 #                  for it (ENVOY_MATRIX_WASM, ENVOY_MATRIX_MODULE), with a table of the runs
@@ -352,6 +353,9 @@ soak: build envoy-v8
 #     s3-request-presigner, lib-storage; pinned by integration/browser/
 #     package-lock.json, bundled by esbuild) in headless Chromium, through Envoy
 #     + bucket-cors, to a real S3 store, Garage;
+#   - integration/tests/store_rules.rs: spec §8, each bucket's rules read from
+#     Garage through a cluster Envoy signs; tenants set them with awscli through
+#     Envoy; run on the wasm and on the module;
 #   - integration/tests/compose.rs (`make test-compose` alone): runs
 #     envoy/docker-compose.yaml with docker-compose, Garage in place of MinIO
 #     (envoy/docker-compose.garage.yaml), images built FROM scratch locally.
@@ -361,17 +365,29 @@ BUCKET_CORS_CACHE ?= $(HOME)/.cache/bucket-cors
 GARAGE_VERSION    := 2.5.0
 GARAGE_ROOT       := $(BUCKET_CORS_CACHE)/garage-$(GARAGE_VERSION)
 GARAGE            := $(GARAGE_ROOT)/bin/garage
+# awscli (v1, from PyPI): the tenant's S3 client of integration/tests/store_rules.rs, in its
+# own virtualenv in the cache, like Garage.
+AWSCLI_VERSION    := 1.45.11
+AWSCLI_ROOT       := $(BUCKET_CORS_CACHE)/awscli-$(AWSCLI_VERSION)
+AWSCLI            := $(AWSCLI_ROOT)/bin/aws
 SDK_DIR           := integration/browser
 SDK_BUNDLE        := $(SDK_DIR)/dist/suite.js
 INTEGRATION_ENV    = ENVOY_BIN=$(ENVOY) BUCKET_CORS_WASM=$(CURDIR)/$(WASM) GARAGE_BIN=$(GARAGE) \
-                     BUCKET_CORS_SDK_BUNDLE=$(CURDIR)/$(SDK_BUNDLE)
+                     BUCKET_CORS_SDK_BUNDLE=$(CURDIR)/$(SDK_BUNDLE) AWS_CLI=$(AWSCLI) \
+                     BUCKET_CORS_MODULE=$(CURDIR)/$(MODULE)
 
-.PHONY: garage integration-deps sdk-bundle integration-lint test-integration test-compose
+.PHONY: garage awscli integration-deps sdk-bundle integration-lint test-integration test-compose bench-store
 
 garage: $(GARAGE)
 
 $(GARAGE):
 	$(CARGO) install --locked garage --version $(GARAGE_VERSION) --root $(GARAGE_ROOT)
+
+awscli: $(AWSCLI)
+
+$(AWSCLI):
+	$(PYTHON) -m venv $(AWSCLI_ROOT)
+	$(AWSCLI_ROOT)/bin/pip install --quiet --disable-pip-version-check awscli==$(AWSCLI_VERSION)
 
 # Debian's docker.io (dockerd), docker-compose 1.29, Node.js and npm, curl:
 # installed system-wide only when missing.
@@ -400,8 +416,19 @@ $(SDK_BUNDLE): $(SDK_DIR)/src/suite.js $(SDK_DIR)/node_modules/.package-lock.jso
 integration-lint:
 	cd integration && $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
 
-test-integration: integration-deps build envoy-v8 browser-deps garage sdk-bundle integration-lint
-	cd integration && $(INTEGRATION_ENV) $(CARGO) test -- --test-threads=1 --nocapture
+# Every suite on the wasm build, then the rules-from-the-store suite (store_rules.rs) on the
+# module too.
+test-integration: integration-deps build build-module envoy-v8 browser-deps garage awscli sdk-bundle integration-lint
+	cd integration && $(INTEGRATION_ENV) BUCKET_CORS_BUILD=wasm $(CARGO) test -- --test-threads=1 --nocapture
+	cd integration && $(INTEGRATION_ENV) BUCKET_CORS_BUILD=module $(CARGO) test --test store_rules -- --test-threads=1 --nocapture
+
+# `make bench-store` (not in CI): spec §8's figures with Garage on loopback, both builds:
+# store reads and Envoy's heap for 20,000 random bucket names, the latency a cold read adds.
+bench-store: build build-module envoy-v8 garage
+	for b in wasm module; do \
+		(cd integration && $(INTEGRATION_ENV) BUCKET_CORS_BUILD=$$b $(CARGO) test \
+			--test bench_store -- --ignored --test-threads=1 --nocapture); \
+	done
 
 test-compose: integration-deps build envoy garage integration-lint
 	cd integration && $(INTEGRATION_ENV) $(CARGO) test --test compose -- --nocapture

@@ -5,13 +5,17 @@
 //! - [`page`]: what the SDK suite's snapshots read, over testkit's page server.
 //! - [`sigv4`]: signed S3 requests from the host side, with curl's `--aws-sigv4`.
 //! - [`docker`]: a Docker daemon (started when none answers) and docker-compose.
+//! - [`awscli`]: the AWS CLI, a tenant's S3 client.
+//! - [`store`]: Envoy reading each bucket's rules from Garage (spec §8, `rules_source`).
 //!
 //! Everything listens on and talks to 127.0.0.1 only, and every wait is bounded.
 
+pub mod awscli;
 pub mod docker;
 pub mod garage;
 pub mod page;
 pub mod sigv4;
+pub mod store;
 
 pub use bucket_cors_testkit::chromium;
 
