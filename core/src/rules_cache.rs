@@ -233,7 +233,7 @@ impl<W> RulesCache<W> {
                 count(Counter::StoreDocumentRefused);
                 if slot.refused_digest != Some(digest) {
                     log::warn!(
-                        "bucket {bucket:?}: its rules document in the store is refused, so the bucket gets no CORS grants; {} errors: {}",
+                        "bucket {bucket:?}: its rules document in the store is refused, so the bucket gets no CORS grants; errors ({}): {}",
                         errors.len(),
                         errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
                     );

@@ -97,6 +97,11 @@ impl Stream {
         Some(reply)
     }
 
+    /// Whether the glue must hand over the request body (a `PUT ?cors`).
+    pub fn reads_body(&self) -> bool {
+        self.cors_api.as_ref().is_some_and(|call| call.put)
+    }
+
     /// Whether the response phase edits anything or reads the status: the
     /// glue reads the response headers only then.
     pub fn edits_response(&self) -> bool {
