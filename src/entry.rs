@@ -11,5 +11,5 @@ use proxy_wasm::types::LogLevel;
 proxy_wasm::main! {{
     // Info until the first configure reads the host's level for this plugin.
     proxy_wasm::set_log_level(LogLevel::Info);
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(CorsRoot::default()) });
+    proxy_wasm::set_root_context(|id| -> Box<dyn RootContext> { Box::new(CorsRoot::new(id)) });
 }}

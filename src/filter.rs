@@ -1,25 +1,38 @@
 //! The HTTP context: hands the request headers to the core's stream and
-//! applies what it returns (a local reply, or edits of the response headers).
+//! applies the step it returns (a local reply, a pause for the store's
+//! rules or for a `PUT ?cors` body, or nothing), then the edits of the
+//! response headers.
 
-use crate::metrics::Metrics;
-use bucket_cors_core::{Counter, HeaderOp, Policy, Stream};
+use crate::store::{Waiter, Worker};
+use bucket_cors_core::{HeaderOp, Lookup, Step, Stream};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::{Action, Bytes, MapType};
+use proxy_wasm::types::{Action, BufferType, Bytes, MapType};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 pub struct CorsFilter {
-    policy: Option<Rc<Policy>>,
-    metrics: Option<Rc<Metrics>>,
-    stream: Stream,
+    context_id: u32,
+    worker: Option<Rc<Worker>>,
+    /// Shared with the store while the request waits for its rules, so
+    /// that waking it (from the root context) records its plan here.
+    stream: Waiter,
 }
 
 impl CorsFilter {
-    pub fn new(policy: Option<Rc<Policy>>, metrics: Option<Rc<Metrics>>) -> Self {
+    pub fn new(context_id: u32, worker: Option<Rc<Worker>>) -> Self {
         Self {
-            policy,
-            metrics,
-            stream: Stream::default(),
+            context_id,
+            worker,
+            stream: Rc::new(RefCell::new(Stream::default())),
+        }
+    }
+}
+
+impl Drop for CorsFilter {
+    fn drop(&mut self) {
+        if let Some(store) = self.worker.as_ref().and_then(|w| w.store.as_ref()) {
+            store.forget_waiter(self.context_id);
         }
     }
 }
@@ -28,51 +41,60 @@ impl Context for CorsFilter {}
 
 impl HttpContext for CorsFilter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let Some(policy) = &self.policy else {
+        let Some(worker) = &self.worker else {
             return Action::Continue;
         };
-        let Some(headers) = read(MapType::HttpRequestHeaders) else {
+        match request_step(worker, self.context_id, &self.stream) {
+            Some(Step::Reply(reply)) if send(&reply) => Action::Pause,
+            Some(Step::Wait) => Action::Pause,
+            Some(Step::Reply(_)) => Action::Continue,
+            Some(Step::Continue | Step::ReadBody) | None => Action::Continue,
+        }
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let Some(worker) = &self.worker else {
             return Action::Continue;
         };
-        let metrics = &self.metrics;
-        let count = |counter: Counter| {
-            if let Some(metrics) = metrics {
-                metrics.increment(counter);
-            }
-        };
-        let Some(reply) =
-            self.stream
-                .on_request_headers(policy, headers.iter().map(|(n, v)| (n, v)), count)
-        else {
+        if !self.stream.borrow().reads_body() {
             return Action::Continue;
-        };
-        let reply_headers = reply
-            .headers
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        let body = (!reply.body.is_empty()).then_some(reply.body.as_slice());
-        match hostcalls::send_http_response(reply.status, reply_headers, body) {
-            Ok(()) => Action::Pause,
+        }
+        if !end_of_stream {
+            return Action::Pause;
+        }
+        let body = match hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size) {
+            Ok(body) => body.unwrap_or_default(),
             Err(status) => {
-                log::warn!("cannot send the preflight answer: {status:?}");
-                Action::Continue
+                log::warn!("cannot read the PUT ?cors body: {status:?}");
+                return Action::Continue;
             }
+        };
+        let reply = self
+            .stream
+            .borrow_mut()
+            .on_request_body(&worker.policy, &body, |c| worker.count(c));
+        match reply {
+            Some(reply) if send(&reply) => Action::Pause,
+            _ => Action::Continue,
         }
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        if !self.stream.edits_response() {
+        let stream = self.stream.borrow();
+        if !stream.edits_response() {
             return Action::Continue;
         }
         let Some(headers) = read(MapType::HttpResponseHeaders) else {
             return Action::Continue;
         };
+        if let Some(store) = self.worker.as_ref().and_then(|w| w.store.as_ref()) {
+            let status = headers.iter().find(|(n, _)| n == ":status");
+            if let Some(bucket) = status.and_then(|(_, v)| stream.changed_bucket(v)) {
+                store.changed(bucket);
+            }
+        }
         let map = MapType::HttpResponseHeaders;
-        for op in self
-            .stream
-            .on_response_headers(headers.iter().map(|(n, v)| (n, v)))
-        {
+        for op in stream.on_response_headers(headers.iter().map(|(n, v)| (n, v))) {
             let result = match op {
                 HeaderOp::Remove(name) => hostcalls::remove_map_value(map, &name),
                 HeaderOp::Set(name, value) => hostcalls::set_map_value(map, name, Some(&value)),
@@ -82,6 +104,45 @@ impl HttpContext for CorsFilter {
             }
         }
         Action::Continue
+    }
+}
+
+/// Runs the request phase of the stream of `context_id` (the host's current
+/// context) on its request headers; `None` when they cannot be read. A
+/// request that must wait is kept by the store until its read ends.
+pub fn request_step(worker: &Worker, context_id: u32, stream: &Waiter) -> Option<Step> {
+    let headers = read(MapType::HttpRequestHeaders)?;
+    let lookup = |bucket: &str| match &worker.store {
+        Some(store) => store.lookup(bucket, context_id, worker.metrics.as_deref()),
+        None => Lookup::Unavailable,
+    };
+    let step = stream.borrow_mut().on_request_headers(
+        &worker.policy,
+        lookup,
+        headers.iter().map(|(n, v)| (n, v)),
+        |c| worker.count(c),
+    );
+    if let (Step::Wait, Some(store)) = (&step, &worker.store) {
+        store.wait(context_id, Rc::clone(stream));
+    }
+    Some(step)
+}
+
+/// Answers the current context's request with the filter's own reply;
+/// `false` (logged) when the host refuses.
+pub fn send(reply: &bucket_cors_core::LocalReply) -> bool {
+    let headers = reply
+        .headers
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let body = (!reply.body.is_empty()).then_some(reply.body.as_slice());
+    match hostcalls::send_http_response(reply.status, headers, body) {
+        Ok(()) => true,
+        Err(status) => {
+            log::warn!("cannot send the filter's answer: {status:?}");
+            false
+        }
     }
 }
 

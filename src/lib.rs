@@ -6,9 +6,13 @@
 //!
 //! `entry` holds the one exported entry point written here; the SDK exports
 //! the proxy-wasm callbacks and dispatches them to `root` and `filter`, which
-//! call the host through the SDK's `hostcalls` (fallible calls, no `unwrap`).
+//! call the host through the SDK's `hostcalls` (fallible calls, no `unwrap`);
+//! `store` holds the VM's cache of store rules (docs/spec.md §8) and the
+//! reads it sends.
 
+mod changes;
 mod entry;
 mod filter;
 mod metrics;
 mod root;
+mod store;

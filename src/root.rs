@@ -1,22 +1,77 @@
 //! The root context: hands the plugin configuration to the core's configure
-//! flow once per `on_configure` and the compiled policy to every HTTP context.
+//! flow once per `on_configure`, the compiled policy to every HTTP context,
+//! and, with `rules_source` (docs/spec.md §8), sends the reads of store
+//! rules and wakes the requests that waited for them.
 
-use crate::filter::CorsFilter;
+use crate::changes::ChangeFeed;
+use crate::filter::{request_step, send, CorsFilter};
 use crate::metrics::Metrics;
-use bucket_cors_core::{configure, Counter, Policy};
+use crate::store::{Waiter, Worker};
+use bucket_cors_core::{configure, Counter, Step};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType, LogLevel};
 use std::rc::Rc;
 
-#[derive(Default)]
 pub struct CorsRoot {
+    context_id: u32,
     /// The last configuration that compiled; a refused one leaves it in place.
-    policy: Option<Rc<Policy>>,
+    worker: Option<Rc<Worker>>,
     metrics: Option<Rc<Metrics>>,
+    /// This VM's queue of rules changes, registered on the first
+    /// configuration with `rules_source` and kept across the next ones.
+    changes: Option<Rc<ChangeFeed>>,
 }
 
-impl Context for CorsRoot {}
+impl CorsRoot {
+    pub fn new(context_id: u32) -> Self {
+        CorsRoot {
+            context_id,
+            worker: None,
+            metrics: None,
+            changes: None,
+        }
+    }
+
+    /// Runs each woken request's decision again in its own context, then
+    /// resumes it, answers it, or leaves it waiting.
+    fn wake(&self, worker: &Worker, woken: Vec<(u32, Waiter)>) {
+        for (id, stream) in woken {
+            if hostcalls::set_effective_context(id).is_err() {
+                continue; // The request is gone.
+            }
+            let resumed = match request_step(worker, id, &stream) {
+                Some(Step::Wait) => continue,
+                Some(Step::Reply(reply)) if send(&reply) => Ok(()),
+                Some(Step::Reply(_) | Step::Continue | Step::ReadBody) | None => {
+                    hostcalls::resume_http_request()
+                }
+            };
+            if let Err(status) = resumed {
+                log::warn!("cannot resume a request that waited for its rules: {status:?}");
+            }
+        }
+        if let Err(status) = hostcalls::set_effective_context(self.context_id) {
+            log::warn!("cannot return to the root context: {status:?}");
+        }
+    }
+}
+
+impl Context for CorsRoot {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some(worker) = &self.worker else { return };
+        let Some(store) = &worker.store else { return };
+        let woken =
+            store.on_read_answer(token_id, num_headers, body_size, worker.metrics.as_deref());
+        self.wake(worker, woken);
+    }
+}
 
 impl RootContext for CorsRoot {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
@@ -41,18 +96,35 @@ impl RootContext for CorsRoot {
         };
         match configure(&json, count) {
             Some(policy) => {
-                self.policy = Some(Rc::new(policy));
+                let changes = &mut self.changes;
+                let feed = || {
+                    if changes.is_none() {
+                        *changes = ChangeFeed::register().map(Rc::new);
+                    }
+                    changes.clone()
+                };
+                self.worker = Some(Rc::new(Worker::new(policy, self.metrics.clone(), feed)));
                 true
             }
             None => false,
         }
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(CorsFilter::new(
-            self.policy.clone(),
-            self.metrics.clone(),
-        )))
+    fn on_queue_ready(&mut self, queue_id: u32) {
+        if let Some(store) = self.worker.as_ref().and_then(|w| w.store.as_ref()) {
+            store.on_queue_ready(queue_id);
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let Some(worker) = &self.worker else { return };
+        let Some(store) = &worker.store else { return };
+        let woken = store.send_reads(worker.metrics.as_deref());
+        self.wake(worker, woken);
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(CorsFilter::new(context_id, self.worker.clone())))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -51,6 +51,34 @@ impl Addressing {
         None
     }
 
+    /// The bucket whose CORS configuration a request addresses through the
+    /// S3 API (`/<bucket>?cors` path style, `/?cors` virtual-hosted; spec
+    /// §8): the bucket itself, no object key, a `cors` query parameter.
+    pub(crate) fn cors_subresource<'a>(
+        &self,
+        authority: &'a [u8],
+        path: &'a [u8],
+    ) -> Option<Cow<'a, str>> {
+        let (before, query) = split_query(path);
+        if !has_cors_parameter(query?) {
+            return None;
+        }
+        if !self.endpoints.is_empty() {
+            if let Some(bucket) = self.virtual_hosted(authority) {
+                return matches!(before, b"" | b"/").then_some(bucket);
+            }
+        }
+        if !self.path_style {
+            return None;
+        }
+        let rest = before.strip_prefix(b"/")?;
+        let segment = rest.strip_suffix(b"/").unwrap_or(rest);
+        if segment.is_empty() || segment.contains(&b'/') {
+            return None;
+        }
+        path_style(path)
+    }
+
     /// `<bucket>.<endpoint>`: tries the suffixes after each dot from the left,
     /// so the first hit is the longest endpoint, in O(labels) set look-ups.
     /// A host that is itself an endpoint addresses no bucket this way, even
@@ -131,6 +159,26 @@ fn path_style(path: &[u8]) -> Option<Cow<'_, str>> {
     }
 }
 
+/// The path before `?` and the query after it (`#` ends the query).
+fn split_query(path: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match path.iter().position(|&c| c == b'?') {
+        Some(q) => {
+            let query = &path[q + 1..];
+            let end = query.iter().position(|&c| c == b'#').unwrap_or(query.len());
+            (&path[..q], Some(&query[..end]))
+        }
+        None => (path, None),
+    }
+}
+
+/// Whether a query has the parameter `cors` (`cors`, `cors=`), as S3 reads
+/// the CORS subresource.
+fn has_cors_parameter(query: &[u8]) -> bool {
+    query
+        .split(|&c| c == b'&')
+        .any(|p| p.split(|&c| c == b'=').next() == Some(b"cors".as_slice()))
+}
+
 fn percent_decode(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
@@ -162,6 +210,34 @@ mod tests {
     fn resolve(a: &Addressing, host: &str, path: &str) -> Option<String> {
         a.resolve(host.as_bytes(), path.as_bytes())
             .map(|c| c.into_owned())
+    }
+
+    #[test]
+    fn the_cors_subresource_is_the_bucket_itself_with_a_cors_parameter() {
+        let a = addressing(&["s3.example.internal"], true);
+        let sub = |host: &str, path: &str| {
+            a.cors_subresource(host.as_bytes(), path.as_bytes())
+                .map(|c| c.into_owned())
+        };
+        for (host, path) in [
+            ("s3.local", "/photos?cors"),
+            ("s3.local", "/photos/?cors="),
+            ("s3.local", "/photos?x-id=PutBucketCors&cors"),
+            ("photos.s3.example.internal", "/?cors"),
+            ("photos.s3.example.internal", "?cors"),
+        ] {
+            assert_eq!(sub(host, path).as_deref(), Some("photos"), "{host} {path}");
+        }
+        for (host, path) in [
+            ("s3.local", "/photos"),
+            ("s3.local", "/photos/key?cors"),
+            ("s3.local", "/photos?corsx"),
+            ("s3.local", "/photos?a=cors"),
+            ("s3.local", "/?cors"),
+            ("photos.s3.example.internal", "/key?cors"),
+        ] {
+            assert_eq!(sub(host, path), None, "{host} {path}");
+        }
     }
 
     #[test]

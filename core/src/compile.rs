@@ -13,6 +13,7 @@ use crate::header_names::{is_token, HeaderMatcher};
 use crate::method::MethodSet;
 use crate::origin::{parse_origin_pattern, OriginMatcher};
 use crate::rule::{Rule, RuleTerms};
+use crate::rules_source::{RawRulesSource, RulesSource};
 use crate::PublicSuffix;
 use foldhash::HashMap;
 use std::collections::BTreeMap;
@@ -35,6 +36,10 @@ pub struct Policy {
     pub(crate) upstream_cors: UpstreamCors,
     /// `debug_headers`: a refused preflight names its reason (spec §6).
     pub(crate) debug_headers: bool,
+    /// `rules_source` (spec §8): read buckets' rules from the store.
+    pub(crate) rules_source: Option<RulesSource>,
+    /// What a bucket whose rules cannot be read is decided with (spec §8).
+    pub(crate) no_rules: Arc<BucketCors>,
 }
 
 /// One compiled CORS configuration (a bucket's, `default`'s or a policy's).
@@ -48,7 +53,27 @@ pub(crate) struct BucketCors {
     pub(crate) policy: Option<Box<str>>,
 }
 
+impl BucketCors {
+    /// A configuration with no rules: what a bucket whose rules document
+    /// was refused, or whose rules cannot be read, is decided with
+    /// (docs/spec.md §8): no grants, the upstream's CORS headers removed,
+    /// `Vary: Origin` merged.
+    pub(crate) fn no_rules() -> Self {
+        BucketCors {
+            rules: Box::new([]),
+            response_vary: true,
+            report_only: false,
+            policy: None,
+        }
+    }
+}
+
 impl Policy {
+    /// `rules_source`, when buckets' rules are read from the store.
+    pub fn rules_source(&self) -> Option<&RulesSource> {
+        self.rules_source.as_ref()
+    }
+
     /// The number of configured buckets (not counting `default`).
     pub fn bucket_count(&self) -> usize {
         self.buckets.len()
@@ -115,6 +140,7 @@ pub(crate) struct Parts {
     pub(crate) unmatched_preflight: UnmatchedPreflight,
     pub(crate) upstream_cors: UpstreamCors,
     pub(crate) debug_headers: bool,
+    pub(crate) rules_source: Option<RawRulesSource>,
 }
 
 impl Default for Parts {
@@ -134,6 +160,7 @@ impl Default for Parts {
             unmatched_preflight: UnmatchedPreflight::default(),
             upstream_cors: UpstreamCors::default(),
             debug_headers: false,
+            rules_source: None,
         }
     }
 }
@@ -300,8 +327,10 @@ pub(crate) fn assemble(parts: Parts) -> Result<Policy, ConfigErrors> {
         unmatched_preflight,
         upstream_cors,
         debug_headers,
+        rules_source,
     } = parts;
     let mut errors = Vec::new();
+    let rules_source = rules_source.map(|raw| raw.compile(&mut errors));
     for (i, e) in endpoints.iter().enumerate() {
         if !is_endpoint(e) {
             errors.push(ConfigError {
@@ -413,6 +442,8 @@ pub(crate) fn assemble(parts: Parts) -> Result<Policy, ConfigErrors> {
             unmatched_preflight,
             upstream_cors,
             debug_headers,
+            rules_source,
+            no_rules: Arc::new(BucketCors::no_rules()),
         }),
         _ => Err(ConfigErrors(errors)),
     }

@@ -110,6 +110,7 @@ pub(crate) const TOP_FIELDS: &[&str] = &[
     "unmatched_preflight",
     "upstream_cors",
     "debug_headers",
+    "rules_source",
 ];
 
 /// The keys of a CORS configuration, OSS names and S3 aliases.

@@ -1,9 +1,11 @@
 //! The decision for one request, as data: the glue applies it and never
 //! decides policy itself.
 
-use crate::compile::{BucketCors, Policy};
+use crate::compile::{BucketCors, Policy, Source};
 use crate::config::{UnmatchedPreflight, UpstreamCors};
-use crate::error_body::{access_forbidden, NOT_ALLOWED, NOT_ENABLED};
+use crate::error_body::{
+    access_forbidden, error_document, NOT_ALLOWED, NOT_ENABLED, RULES_UNAVAILABLE,
+};
 use crate::grant::{AllowOrigin, Grant};
 use crate::header_names::parse_request_headers;
 use crate::names;
@@ -12,6 +14,7 @@ use crate::outcome::{Outcome, Refusal};
 use crate::request::{Request, Single};
 use crate::response::ResponsePlan;
 use crate::rule::Miss;
+use crate::rules_cache::{KnownRules, Lookup};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -50,14 +53,56 @@ pub struct LocalReply {
     pub body: Vec<u8>,
 }
 
+/// The decision, or a wait for the store's answer (docs/spec.md §8).
+#[derive(Debug)]
+pub enum Verdict {
+    Decided(Decision),
+    /// The bucket's rules are being read: pause the request, and decide
+    /// again when the cache wakes it.
+    Wait,
+}
+
 impl Policy {
-    /// Decides what to do with a request (spec §2–§4).
+    /// Decides what to do with a request by the configuration's rules alone
+    /// (spec §2–§4).
     pub fn decide(&self, req: &Request<'_>) -> Decision {
+        match self.addressing.resolve(req.authority, req.path) {
+            Some(bucket) => self.decide_bucket(req, self.cors_for(&bucket).1),
+            None => Decision::enforced(self.ungoverned(), Outcome::NotConfigured),
+        }
+    }
+
+    /// Decides with `rules_source` (spec §8): a bucket `buckets` lists keeps
+    /// its rules; any other gets what `lookup` (the cache of store rules)
+    /// says, `default` when the store holds none. Without `rules_source`,
+    /// [`Policy::decide`].
+    pub fn decide_with_store(
+        &self,
+        req: &Request<'_>,
+        lookup: impl FnOnce(&str) -> Lookup,
+    ) -> Verdict {
         let Some(bucket) = self.addressing.resolve(req.authority, req.path) else {
-            return Decision::enforced(self.ungoverned(), Outcome::NotConfigured);
+            return Verdict::Decided(Decision::enforced(
+                self.ungoverned(),
+                Outcome::NotConfigured,
+            ));
         };
+        let (source, cors) = self.cors_for(&bucket);
+        if source == Source::Bucket || self.rules_source.is_none() {
+            return Verdict::Decided(self.decide_bucket(req, cors));
+        }
+        Verdict::Decided(match lookup(&bucket) {
+            Lookup::Known(KnownRules(Some(cors))) => self.decide_bucket(req, Some(&cors)),
+            Lookup::Known(KnownRules(None)) => self.decide_bucket(req, cors),
+            Lookup::Unavailable => self.unavailable(req),
+            Lookup::Wait => return Verdict::Wait,
+        })
+    }
+
+    /// Spec §3–§4 for a resolved bucket whose configuration is `cors`.
+    fn decide_bucket(&self, req: &Request<'_>, cors: Option<&Arc<BucketCors>>) -> Decision {
         let preflight = req.is_preflight();
-        let Some(cors) = self.cors_for(&bucket).1 else {
+        let Some(cors) = cors else {
             if preflight && self.unmatched_preflight == UnmatchedPreflight::Reject {
                 let refusal = Refusal::NoConfiguration;
                 return Decision::enforced(
@@ -96,6 +141,41 @@ impl Policy {
             };
         }
         Decision::enforced(action, outcome)
+    }
+
+    /// Spec §8: a bucket whose rules cannot be read. A preflight gets the
+    /// 503; an actual request is forwarded with no grants, the upstream's
+    /// CORS headers removed and `Vary: Origin` merged.
+    fn unavailable(&self, req: &Request<'_>) -> Decision {
+        let action = if req.is_preflight() {
+            let retry = self.rules_source.as_ref().map_or(0, |s| s.retry_seconds());
+            let mut reply = LocalReply {
+                status: 503,
+                headers: vec![
+                    (names::CONTENT_TYPE, "application/xml".to_string()),
+                    (names::VARY, PREFLIGHT_VARY.to_string()),
+                    (names::RETRY_AFTER, retry.to_string()),
+                ],
+                body: error_document(
+                    "ServiceUnavailable",
+                    RULES_UNAVAILABLE,
+                    req.request_id,
+                    req.authority,
+                ),
+            };
+            if self.debug_headers {
+                reply
+                    .headers
+                    .push((names::REFUSAL, "rules-unavailable".to_string()));
+            }
+            Action::Reply(reply)
+        } else {
+            Action::Forward(ResponsePlan {
+                cors: Some(Arc::clone(&self.no_rules)),
+                grant: None,
+            })
+        };
+        Decision::enforced(action, Outcome::RulesUnavailable)
     }
 }
 

@@ -116,6 +116,11 @@ impl StoreRules {
         compile(&document, errors, public_suffix)
     }
 
+    /// The compiled configuration, for the cache of store rules.
+    pub(crate) fn into_cors(self) -> BucketCors {
+        self.cors
+    }
+
     /// The number of rules.
     pub fn rule_count(&self) -> usize {
         self.cors.rules.len()

@@ -70,6 +70,13 @@ pub enum ErrorKind {
     GivenTwice,
     /// `ResponseVary` other than `true` or `false`.
     NotBool,
+    /// A rules document read from the store, larger than
+    /// `rules_source.max_document_bytes` (its size, the limit).
+    DocumentLargerThan(usize, usize),
+    /// A `rules_source` setting outside its range (low, high; spec §8).
+    OutOfRange(u64, u64),
+    /// `rules_source.cluster` or `.authority` empty or with whitespace.
+    ClusterOrAuthority,
 }
 
 /// Why an `AllowedOrigin` entry is refused (spec §1).
@@ -177,6 +184,14 @@ impl fmt::Display for ErrorKind {
             ErrorKind::TextBesideElements => f.write_str("holds text beside its elements"),
             ErrorKind::GivenTwice => f.write_str("is given more than once; it is allowed once"),
             ErrorKind::NotBool => f.write_str("is not true or false"),
+            ErrorKind::DocumentLargerThan(n, max) => write!(
+                f,
+                "the document is {n} bytes; rules_source.max_document_bytes is {max}"
+            ),
+            ErrorKind::OutOfRange(low, high) => write!(f, "is out of range {low} to {high}"),
+            ErrorKind::ClusterOrAuthority => f.write_str(
+                "is not an Envoy cluster or host name (empty, or with whitespace or control characters)",
+            ),
         }
     }
 }

@@ -5,12 +5,23 @@ pub(crate) const NOT_ALLOWED: &str = "CORSResponse: This CORS request is not all
 /// OSS's message for a preflight to a bucket without CORS configuration.
 pub(crate) const NOT_ENABLED: &str = "CORSResponse: CORS is not enabled for this bucket.";
 
-/// The `AccessForbidden` document, every value XML-escaped. The messages
-/// are constants without `<`, `>` or `&`, so only the request's values are
-/// escaped, and only when they need it.
+/// Spec §8: a preflight whose bucket's rules could not be read.
+pub(crate) const RULES_UNAVAILABLE: &str =
+    "CORSResponse: The CORS rules of this bucket could not be read from the store; try again later.";
+
+/// The `AccessForbidden` document of a refused preflight.
 pub(crate) fn access_forbidden(message: &str, request_id: &[u8], host: &[u8]) -> Vec<u8> {
+    error_document("AccessForbidden", message, request_id, host)
+}
+
+/// An OSS/S3 `<Error>` document, every value XML-escaped. The codes are
+/// constants; only the message and the request's values are escaped, and
+/// only when they need it.
+pub(crate) fn error_document(code: &str, message: &str, request_id: &[u8], host: &[u8]) -> Vec<u8> {
     let mut out = String::with_capacity(192 + message.len() + request_id.len() + host.len());
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>AccessForbidden</Code>\n  <Message>");
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>");
+    out.push_str(code);
+    out.push_str("</Code>\n  <Message>");
     escape_into(&mut out, message.as_bytes());
     out.push_str("</Message>\n  <RequestId>");
     escape_into(&mut out, request_id);

@@ -25,12 +25,14 @@
 //! | §5 matching details | `origin.rs`, `header_names.rs`, `method.rs`, `wildcard.rs`, `name_set.rs` |
 //! | §6 extensions | `lint.rs`, `explain.rs`, `outcome.rs` (counters), `configure.rs`, `stream.rs` |
 //! | §7 a bucket's rules document | `document.rs`, `document_xml.rs` |
+//! | §8 rules from the store | `rules_source.rs` (settings), `rules_cache.rs` (reads, cache), `cors_api.rs` (`PUT`/`DELETE ?cors`), `decision.rs` (`decide_with_store`), `stream.rs` |
 
 mod bucket;
 mod bucket_table;
 mod compile;
 mod config;
 mod configure;
+mod cors_api;
 mod decision;
 mod document;
 mod document_xml;
@@ -48,13 +50,15 @@ mod read;
 mod request;
 mod response;
 mod rule;
+mod rules_cache;
+mod rules_source;
 mod stream;
 mod trail;
 mod wildcard;
 
 pub use compile::{Policy, Source};
 pub use configure::configure;
-pub use decision::{Action, Decision, LocalReply};
+pub use decision::{Action, Decision, LocalReply, Verdict};
 pub use document::{RulesDocument, StoreRules, MAX_DOCUMENT_BYTES};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
@@ -63,7 +67,9 @@ pub use lint::{Label, Lint, LintKind};
 pub use outcome::{Counter, CounterIds, Outcome, Refusal};
 pub use request::{Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
-pub use stream::Stream;
+pub use rules_cache::{KnownRules, Lookup, ReadAnswer, RulesCache};
+pub use rules_source::RulesSource;
+pub use stream::{Step, Stream};
 
 /// Whether a host name is a public suffix alone, one under which anyone can
 /// register a name (`co.uk`, `github.io`). The core has no list of its own:
@@ -84,6 +90,8 @@ pub mod names {
     pub const CONTENT_TYPE: &str = "content-type";
     /// With `debug_headers`: why a preflight was refused (spec §6).
     pub const REFUSAL: &str = "x-bucket-cors-refusal";
+    /// The 503 of a preflight whose rules could not be read (spec §8).
+    pub const RETRY_AFTER: &str = "retry-after";
     /// The `Access-Control-Allow-*` family, owned as a whole (spec §2.4):
     /// Private Network Access's `-Private-Network`, its successors and any
     /// name to come are the filter's too, never granted.

@@ -16,6 +16,10 @@ pub enum Outcome {
     ActualUnmatched,
     /// A request of a configured bucket without Origin: only `Vary`.
     NoOrigin,
+    /// A bucket's rules could not be read from the store (spec §8).
+    RulesUnavailable,
+    /// A `PUT ?cors` body the filter refused (spec §8).
+    PutRefused,
 }
 
 /// Why a preflight was refused: the furthest any rule got (ordered so the
@@ -45,12 +49,22 @@ pub enum Counter {
     ActualUnmatched,
     /// A plugin configuration was refused.
     ConfigInvalid,
+    /// Spec §8: a read of a bucket's rules sent to the store.
+    StoreRead,
+    StoreReadFailed,
+    StoreDocumentRefused,
+    /// A request served from cached rules whose refresh failed.
+    StoreStale,
+    /// A request decided while its bucket's rules are unknown.
+    StoreUnavailable,
+    StoreEvicted,
+    StorePutRefused,
 }
 
 impl Counter {
     /// Every counter, each once; a glue may keep its host ids in this order
     /// and index them with [`Counter::index`].
-    pub const ALL: [Counter; 8] = [
+    pub const ALL: [Counter; 15] = [
         Counter::PreflightAllowed,
         Counter::PreflightRefusedNoConfiguration,
         Counter::PreflightRefusedOrigin,
@@ -59,6 +73,13 @@ impl Counter {
         Counter::ActualMatched,
         Counter::ActualUnmatched,
         Counter::ConfigInvalid,
+        Counter::StoreRead,
+        Counter::StoreReadFailed,
+        Counter::StoreDocumentRefused,
+        Counter::StoreStale,
+        Counter::StoreUnavailable,
+        Counter::StoreEvicted,
+        Counter::StorePutRefused,
     ];
 
     /// The counter's name in the host (Envoy's `/stats` adds its prefix).
@@ -74,6 +95,13 @@ impl Counter {
             Counter::ActualMatched => "bucket_cors.actual.matched",
             Counter::ActualUnmatched => "bucket_cors.actual.unmatched",
             Counter::ConfigInvalid => "bucket_cors.config.invalid",
+            Counter::StoreRead => "bucket_cors.store.read",
+            Counter::StoreReadFailed => "bucket_cors.store.read_failed",
+            Counter::StoreDocumentRefused => "bucket_cors.store.document_refused",
+            Counter::StoreStale => "bucket_cors.store.stale",
+            Counter::StoreUnavailable => "bucket_cors.store.unavailable",
+            Counter::StoreEvicted => "bucket_cors.store.evicted",
+            Counter::StorePutRefused => "bucket_cors.store.put_refused",
         }
     }
 
@@ -138,6 +166,8 @@ impl Outcome {
             Outcome::PreflightRefused(Refusal::Header) => Some(Counter::PreflightRefusedHeader),
             Outcome::ActualMatched => Some(Counter::ActualMatched),
             Outcome::ActualUnmatched => Some(Counter::ActualUnmatched),
+            Outcome::RulesUnavailable => Some(Counter::StoreUnavailable),
+            Outcome::PutRefused => Some(Counter::StorePutRefused),
             Outcome::NotConfigured | Outcome::NoOrigin => None,
         }
     }

@@ -167,9 +167,13 @@ impl<'de> Visitor<'de> for Document<'de, '_, '_> {
                     parts.upstream_cors =
                         map.next_value_seed(Tracked::value(key, trail, PhantomData))?
                 }
-                _ => {
+                "debug_headers" => {
                     parts.debug_headers =
                         map.next_value_seed(Tracked::value(key, trail, PhantomData))?
+                }
+                _ => {
+                    parts.rules_source =
+                        Some(map.next_value_seed(Tracked::value(key, trail, PhantomData))?)
                 }
             }
         }

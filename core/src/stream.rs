@@ -1,10 +1,14 @@
 //! One HTTP stream as both glues run it: the request phase decides, counts
-//! the outcome and writes the report-only line; the response phase says how
-//! to edit the response. The glue reads and writes headers and sends the
-//! reply; nothing here talks to a host.
+//! the outcome and writes the report-only line; with `rules_source` it may
+//! wait for the store's rules and judge a `PUT ?cors` body; the response
+//! phase says how to edit the response and which cached bucket to drop.
+//! The glue reads and writes headers, pauses, resumes and sends the reply;
+//! nothing here talks to a host.
 
+use crate::cors_api::CorsApiCall;
 use crate::{
-    Action, Counter, HeaderOp, LocalReply, Outcome, Policy, Request, ResponsePlan, Single,
+    Action, Counter, HeaderOp, LocalReply, Lookup, Outcome, Policy, Request, ResponsePlan, Single,
+    Verdict,
 };
 use std::fmt;
 
@@ -16,25 +20,47 @@ pub struct Stream {
     /// its own reply, which Envoy also runs through the response phase, stays
     /// as sent.
     plan: Option<ResponsePlan>,
+    /// A `PUT`/`DELETE ?cors` through the gateway (spec §8).
+    cors_api: Option<CorsApiCall>,
+}
+
+/// What the glue does after the request headers.
+#[derive(Debug)]
+pub enum Step {
+    /// Let the request go on.
+    Continue,
+    /// Answer with this reply and stop the request.
+    Reply(LocalReply),
+    /// Pause: the bucket's rules are being read. When the cache wakes the
+    /// request, call [`Stream::on_request_headers`] again.
+    Wait,
+    /// Pause until the whole body has been read, then call
+    /// [`Stream::on_request_body`] (a `PUT ?cors`, spec §8).
+    ReadBody,
 }
 
 impl Stream {
-    /// The request phase (docs/spec.md §2–§4): decides, counts the outcome
-    /// through `count`, logs a report-only bucket's verdict (debug). `Some`:
-    /// the glue answers with this reply and stops the request.
+    /// The request phase (docs/spec.md §2–§4, §8): decides (asking `lookup`,
+    /// the cache of store rules, for a bucket `buckets` does not list),
+    /// counts the outcome through `count`, logs a report-only bucket's
+    /// verdict (debug).
     pub fn on_request_headers<'h, I, N, V>(
         &mut self,
         policy: &Policy,
+        lookup: impl FnOnce(&str) -> Lookup,
         headers: I,
         count: impl FnOnce(Counter),
-    ) -> Option<LocalReply>
+    ) -> Step
     where
         I: IntoIterator<Item = (&'h N, &'h V)>,
         N: AsRef<str> + ?Sized + 'h,
         V: AsRef<[u8]> + ?Sized + 'h,
     {
         let request = Request::from_headers(headers);
-        let decision = policy.decide(&request);
+        let decision = match policy.decide_with_store(&request, lookup) {
+            Verdict::Decided(decision) => decision,
+            Verdict::Wait => return Step::Wait,
+        };
         if let Some(counter) = decision.outcome.counter() {
             count(counter);
         }
@@ -42,19 +68,44 @@ impl Stream {
             log::debug!("{}", ReportLine(&request, decision.outcome));
         }
         match decision.action {
-            Action::Ignore => None,
-            Action::Forward(plan) => {
-                self.plan = Some(plan);
-                None
-            }
-            Action::Reply(reply) => Some(reply),
+            Action::Reply(reply) => return Step::Reply(reply),
+            Action::Forward(plan) => self.plan = Some(plan),
+            Action::Ignore => {}
+        }
+        self.cors_api = policy.cors_api_call(&request);
+        match &self.cors_api {
+            Some(call) if call.put => Step::ReadBody,
+            _ => Step::Continue,
         }
     }
 
-    /// Whether the response phase edits anything: the glue reads the
-    /// response headers only then.
+    /// A `PUT ?cors` body, whole (spec §8): `Some` is the 400 to answer
+    /// with, counted through `count`; `None` lets the request go on.
+    pub fn on_request_body(
+        &mut self,
+        policy: &Policy,
+        body: &[u8],
+        count: impl FnOnce(Counter),
+    ) -> Option<LocalReply> {
+        let reply = policy.judge_put_body(self.cors_api.as_ref()?, body)?;
+        if let Some(counter) = Outcome::PutRefused.counter() {
+            count(counter);
+        }
+        // Refused: the store never sees the change, and the reply is ours.
+        self.cors_api = None;
+        self.plan = None;
+        Some(reply)
+    }
+
+    /// Whether the glue must hand over the request body (a `PUT ?cors`).
+    pub fn reads_body(&self) -> bool {
+        self.cors_api.as_ref().is_some_and(|call| call.put)
+    }
+
+    /// Whether the response phase edits anything or reads the status: the
+    /// glue reads the response headers only then.
     pub fn edits_response(&self) -> bool {
-        self.plan.is_some()
+        self.plan.is_some() || self.cors_api.is_some()
     }
 
     /// The response phase (docs/spec.md §2.4, §3.7, §4): the edits to make,
@@ -69,6 +120,13 @@ impl Stream {
             Some(plan) => plan.header_ops(headers),
             None => Vec::new(),
         }
+    }
+
+    /// The bucket whose cached answer to drop, once the store answered a
+    /// `PUT`/`DELETE ?cors` with `status` (spec §8: 2xx).
+    pub fn changed_bucket(&self, status: &[u8]) -> Option<&str> {
+        let call = self.cors_api.as_ref()?;
+        status.starts_with(b"2").then_some(&*call.bucket)
     }
 }
 
@@ -100,11 +158,19 @@ mod tests {
     const CONFIG: &str = r#"{"buckets": {"photos": {"CORSRule": [
         {"AllowedOrigin": ["https://a.example"], "AllowedMethod": ["GET"]}]}}}"#;
 
+    fn no_store(_: &str) -> Lookup {
+        unreachable!("no rules_source")
+    }
+
     fn run(stream: &mut Stream, headers: &[(&str, &str)]) -> (Option<LocalReply>, Vec<Counter>) {
         let policy = Policy::from_json(CONFIG.as_bytes()).unwrap();
         let mut counted = Vec::new();
         let pairs = headers.iter().map(|(n, v)| (*n, v.as_bytes()));
-        let reply = stream.on_request_headers(&policy, pairs, |c| counted.push(c));
+        let step = stream.on_request_headers(&policy, no_store, pairs, |c| counted.push(c));
+        let reply = match step {
+            Step::Reply(reply) => Some(reply),
+            _ => None,
+        };
         (reply, counted)
     }
 
@@ -160,12 +226,13 @@ mod tests {
             (":path", "/"),
             ("origin", "https://a.example"),
         ];
-        let reply = stream.on_request_headers(
+        let step = stream.on_request_headers(
             &policy,
+            no_store,
             headers.iter().map(|(n, v)| (*n, v.as_bytes())),
             |c| counted.push(c),
         );
-        assert!(reply.is_none());
+        assert!(matches!(step, Step::Continue));
         assert!(counted.is_empty());
         assert!(!stream.edits_response());
     }
@@ -187,5 +254,149 @@ mod tests {
             ReportLine(&request, Outcome::NoOrigin).to_string(),
             "report-only:   from no Origin: NoOrigin"
         );
+    }
+
+    const STORE_CONFIG: &str = r#"{"buckets": {"listed": {"CORSRule": [
+        {"AllowedOrigin": ["https://a.example"], "AllowedMethod": ["GET"]}]}},
+        "rules_source": {"cluster": "store", "retry_seconds": 3}}"#;
+
+    fn step(headers: &[(&str, &str)], lookup: Lookup) -> (Step, Vec<Counter>, bool) {
+        let policy = Policy::from_json(STORE_CONFIG.as_bytes()).unwrap();
+        let mut stream = Stream::default();
+        let mut counted = Vec::new();
+        let mut asked = false;
+        let step = stream.on_request_headers(
+            &policy,
+            |_| {
+                asked = true;
+                lookup
+            },
+            headers.iter().map(|(n, v)| (*n, v.as_bytes())),
+            |c| counted.push(c),
+        );
+        (step, counted, asked)
+    }
+
+    const PREFLIGHT: [(&str, &str); 4] = [
+        (":method", "OPTIONS"),
+        (":path", "/photos/k"),
+        ("origin", "https://a.example"),
+        ("access-control-request-method", "GET"),
+    ];
+
+    #[test]
+    fn spec_8_a_bucket_buckets_lists_keeps_its_rules_and_is_never_looked_up() {
+        let mut headers = PREFLIGHT;
+        headers[1] = (":path", "/listed/k");
+        let (step, counted, asked) = step(&headers, Lookup::Wait);
+        assert!(matches!(step, Step::Reply(r) if r.status == 200));
+        assert_eq!(counted, [Counter::PreflightAllowed]);
+        assert!(!asked);
+    }
+
+    #[test]
+    fn spec_8_a_bucket_being_read_waits_and_one_without_store_rules_gets_default() {
+        let (step, counted, asked) = step(&PREFLIGHT, Lookup::Wait);
+        assert!(matches!(step, Step::Wait) && counted.is_empty() && asked);
+        let (step, counted, _) = step_known_none();
+        assert!(
+            matches!(step, Step::Reply(r) if r.status == 403),
+            "no default: not enabled"
+        );
+        assert_eq!(counted, [Counter::PreflightRefusedNoConfiguration]);
+    }
+
+    fn step_known_none() -> (Step, Vec<Counter>, bool) {
+        step(&PREFLIGHT, Lookup::Known(crate::KnownRules(None)))
+    }
+
+    #[test]
+    fn spec_8_unknown_rules_answer_a_preflight_503_and_forward_an_actual_request_without_grants() {
+        let (step_, counted, _) = step(&PREFLIGHT, Lookup::Unavailable);
+        let Step::Reply(reply) = step_ else {
+            panic!("{step_:?}")
+        };
+        assert_eq!(reply.status, 503);
+        assert!(reply.headers.contains(&("retry-after", "3".to_string())));
+        let body = String::from_utf8(reply.body).unwrap();
+        assert!(body.contains("<Code>ServiceUnavailable</Code>"), "{body}");
+        assert!(
+            body.contains(crate::error_body::RULES_UNAVAILABLE),
+            "{body}"
+        );
+        assert_eq!(counted, [Counter::StoreUnavailable]);
+
+        let policy = Policy::from_json(STORE_CONFIG.as_bytes()).unwrap();
+        let mut stream = Stream::default();
+        let headers = [
+            (":method", "GET"),
+            (":path", "/photos/k"),
+            ("origin", "https://a.example"),
+        ];
+        let step_ = stream.on_request_headers(
+            &policy,
+            |_| Lookup::Unavailable,
+            headers.iter().map(|(n, v)| (*n, v.as_bytes())),
+            |_| {},
+        );
+        assert!(matches!(step_, Step::Continue));
+        let upstream = [("access-control-allow-origin", "*")];
+        let ops = stream.on_response_headers(upstream.iter().map(|(n, v)| (*n, *v)));
+        assert!(
+            ops.contains(&HeaderOp::Remove("access-control-allow-origin".into())),
+            "{ops:?}"
+        );
+        assert!(
+            ops.iter()
+                .any(|op| matches!(op, HeaderOp::Set("vary", v) if v == "Origin")),
+            "{ops:?}"
+        );
+    }
+
+    #[test]
+    fn spec_8_a_put_of_the_cors_subresource_is_judged_before_the_store_sees_it() {
+        let policy = Policy::from_json(STORE_CONFIG.as_bytes()).unwrap();
+        let put = [(":method", "PUT"), (":path", "/photos?cors")];
+        let mut stream = Stream::default();
+        let s = stream.on_request_headers(
+            &policy,
+            |_| Lookup::Known(crate::KnownRules(None)),
+            put.iter().map(|(n, v)| (*n, v.as_bytes())),
+            |_| {},
+        );
+        assert!(matches!(s, Step::ReadBody), "{s:?}");
+        let mut counted = Vec::new();
+        let reply = stream.on_request_body(&policy, b"<CORSConfiguration/>", |c| counted.push(c));
+        assert_eq!(reply.map(|r| r.status), Some(400));
+        assert_eq!(counted, [Counter::StorePutRefused]);
+        assert_eq!(
+            stream.changed_bucket(b"200"),
+            None,
+            "refused: nothing changed"
+        );
+
+        let mut stream = Stream::default();
+        stream.on_request_headers(
+            &policy,
+            |_| Lookup::Known(crate::KnownRules(None)),
+            put.iter().map(|(n, v)| (*n, v.as_bytes())),
+            |_| {},
+        );
+        let ok = b"<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
+        assert!(stream.on_request_body(&policy, ok, |_| {}).is_none());
+        assert!(stream.edits_response());
+        assert_eq!(stream.changed_bucket(b"403"), None);
+        assert_eq!(stream.changed_bucket(b"200"), Some("photos"));
+
+        let delete = [(":method", "DELETE"), (":path", "/photos?cors")];
+        let mut stream = Stream::default();
+        let s = stream.on_request_headers(
+            &policy,
+            |_| Lookup::Known(crate::KnownRules(None)),
+            delete.iter().map(|(n, v)| (*n, v.as_bytes())),
+            |_| {},
+        );
+        assert!(matches!(s, Step::Continue));
+        assert_eq!(stream.changed_bucket(b"204"), Some("photos"));
     }
 }

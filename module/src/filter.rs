@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::host::{FilterHost, Map};
-use bucket_cors_core::{HeaderOp, Stream};
+use bucket_cors_core::{HeaderOp, Lookup, Step, Stream};
 
 #[derive(Default)]
 pub struct Filter {
@@ -18,16 +18,22 @@ impl Filter {
                 log::warn!("cannot read the request headers");
                 return true;
             };
-            self.stream
-                .on_request_headers(&config.policy, headers.pairs(), |counter| {
+            // The module does not read rules from the store yet: a bucket
+            // the store would govern is decided as unreadable (spec §8).
+            self.stream.on_request_headers(
+                &config.policy,
+                |_| Lookup::Unavailable,
+                headers.pairs(),
+                |counter| {
                     if let Some(metrics) = &config.metrics {
                         metrics.increment(host, counter);
                     }
-                })
+                },
+            )
         };
         match reply {
-            None => true,
-            Some(reply) => {
+            Step::Continue | Step::Wait | Step::ReadBody => true,
+            Step::Reply(reply) => {
                 host.send_response(reply.status, &reply.headers, &reply.body);
                 false
             }
