@@ -56,12 +56,17 @@ impl HttpContext for CorsFilter {
         let Some(worker) = &self.worker else {
             return Action::Continue;
         };
-        if !self.stream.borrow().reads_body() {
+        let stream = self.stream.borrow();
+        if !stream.holds_body() {
             return Action::Continue;
         }
-        if !end_of_stream {
+        // Held back until the whole body is here, or until the request's
+        // rules are known (Envoy calls this while the headers wait only when
+        // the plugin sets `allow_on_headers_stop_iteration`).
+        if !end_of_stream || stream.is_waiting() {
             return Action::Pause;
         }
+        drop(stream);
         let body = match hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size) {
             Ok(body) => body.unwrap_or_default(),
             Err(status) => {

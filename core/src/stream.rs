@@ -22,6 +22,8 @@ pub struct Stream {
     plan: Option<ResponsePlan>,
     /// A `PUT`/`DELETE ?cors` through the gateway (spec §8).
     cors_api: Option<CorsApiCall>,
+    /// The request waits for its bucket's rules: nothing of it may pass.
+    waiting: bool,
 }
 
 /// What the glue does after the request headers.
@@ -57,9 +59,10 @@ impl Stream {
         V: AsRef<[u8]> + ?Sized + 'h,
     {
         let request = Request::from_headers(headers);
-        let decision = match policy.decide_with_store(&request, lookup) {
-            Verdict::Decided(decision) => decision,
-            Verdict::Wait => return Step::Wait,
+        let verdict = policy.decide_with_store(&request, lookup);
+        self.waiting = matches!(verdict, Verdict::Wait);
+        let Verdict::Decided(decision) = verdict else {
+            return Step::Wait;
         };
         if let Some(counter) = decision.outcome.counter() {
             count(counter);
@@ -97,9 +100,15 @@ impl Stream {
         Some(reply)
     }
 
-    /// Whether the glue must hand over the request body (a `PUT ?cors`).
-    pub fn reads_body(&self) -> bool {
-        self.cors_api.as_ref().is_some_and(|call| call.put)
+    /// Whether the glue must hold the request body back: the request waits
+    /// for its rules, or its body is a `PUT ?cors` to judge whole.
+    pub fn holds_body(&self) -> bool {
+        self.waiting || self.cors_api.as_ref().is_some_and(|call| call.put)
+    }
+
+    /// Whether the request waits for its bucket's rules.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting
     }
 
     /// Whether the response phase edits anything or reads the status: the
