@@ -355,7 +355,7 @@ soak: build envoy-v8
 #     + bucket-cors, to a real S3 store, Garage;
 #   - integration/tests/store_rules.rs: spec §8, each bucket's rules read from
 #     Garage through a cluster Envoy signs; tenants set them with awscli through
-#     Envoy; run on the wasm and on the module;
+#     Envoy;
 #   - integration/tests/compose.rs (`make test-compose` alone): runs
 #     envoy/docker-compose.yaml with docker-compose, Garage in place of MinIO
 #     (envoy/docker-compose.garage.yaml), images built FROM scratch locally.
@@ -416,11 +416,12 @@ $(SDK_BUNDLE): $(SDK_DIR)/src/suite.js $(SDK_DIR)/node_modules/.package-lock.jso
 integration-lint:
 	cd integration && $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
 
-# Every suite on the wasm build, then the rules-from-the-store suite (store_rules.rs) on the
-# module too.
+# Every suite on the wasm build, then the Envoy suites (sdk.rs, store_rules.rs) on the module
+# (compose.rs runs the wasm, the one build envoy/docker-compose.yaml loads).
 test-integration: integration-deps build build-module envoy-v8 browser-deps garage awscli sdk-bundle integration-lint
 	cd integration && $(INTEGRATION_ENV) BUCKET_CORS_BUILD=wasm $(CARGO) test -- --test-threads=1 --nocapture
-	cd integration && $(INTEGRATION_ENV) BUCKET_CORS_BUILD=module $(CARGO) test --test store_rules -- --test-threads=1 --nocapture
+	cd integration && $(INTEGRATION_ENV) BUCKET_CORS_BUILD=module $(CARGO) test --test sdk \
+		--test store_rules -- --test-threads=1 --nocapture
 
 # `make bench-store` (not in CI): spec §8's figures with Garage on loopback, both builds:
 # store reads and Envoy's heap for 20,000 random bucket names, the latency a cold read adds.
