@@ -36,15 +36,38 @@ impl BadRequestHeaders {
     }
 }
 
+/// A preflight's requested header names, normalised: lower case, in order,
+/// joined with `, `. That is also the value of ACAH (spec §3.6), so the list
+/// is held in one string, made once, and a name never holds `,` or a space.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RequestedHeaders(String);
+
+impl RequestedHeaders {
+    /// Every requested name, lower case.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.split(", ").filter(|n| !n.is_empty())
+    }
+
+    /// The ACAH value; empty when no header was requested.
+    pub(crate) fn into_joined(self) -> String {
+        self.0
+    }
+}
+
 /// Splits every ACRH line on `,`, trims spaces and tabs, drops empty items
 /// and lower-cases the rest; bounded in bytes and items so a hostile list
 /// costs little (spec §3.3 and §5).
-pub(crate) fn parse_request_headers(lines: &[&[u8]]) -> Result<Vec<String>, BadRequestHeaders> {
+pub(crate) fn parse_request_headers(
+    lines: &[&[u8]],
+) -> Result<RequestedHeaders, BadRequestHeaders> {
     let total: usize = lines.iter().map(|l| l.len()).sum::<usize>() + lines.len().saturating_sub(1);
     if total > MAX_REQUEST_HEADERS_BYTES {
         return Err(BadRequestHeaders::TooLong);
     }
-    let mut names = Vec::new();
+    // Each item keeps its length and each `, ` takes at most one byte more
+    // than the separator it replaces: one allocation, none without items.
+    let mut joined = String::with_capacity(2 * total);
+    let mut count = 0;
     for line in lines {
         for item in line.split(|&c| c == b',') {
             let item = trim_ows_end(trim_ows_start(item));
@@ -54,14 +77,18 @@ pub(crate) fn parse_request_headers(lines: &[&[u8]]) -> Result<Vec<String>, BadR
             if !is_token(item) {
                 return Err(BadRequestHeaders::NotAToken);
             }
-            if names.len() == MAX_REQUEST_HEADERS {
+            if count == MAX_REQUEST_HEADERS {
                 return Err(BadRequestHeaders::TooMany);
             }
+            count += 1;
+            if !joined.is_empty() {
+                joined.push_str(", ");
+            }
             // A token is ASCII.
-            names.push(String::from_utf8_lossy(item).to_ascii_lowercase());
+            joined.extend(item.iter().map(|c| char::from(c.to_ascii_lowercase())));
         }
     }
-    Ok(names)
+    Ok(RequestedHeaders(joined))
 }
 
 fn trim_ows_start(s: &[u8]) -> &[u8] {
@@ -123,7 +150,7 @@ mod tests {
 
     fn parse(lines: &[&str]) -> Result<Vec<String>, BadRequestHeaders> {
         let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-        parse_request_headers(&lines)
+        parse_request_headers(&lines).map(|r| r.names().map(str::to_owned).collect())
     }
 
     #[test]
@@ -161,6 +188,16 @@ mod tests {
             parse_request_headers(&[b"x-\xff"]),
             Err(BadRequestHeaders::NotAToken)
         );
+    }
+
+    #[test]
+    fn requested_headers_are_held_as_the_acah_value() {
+        let lines: [&[u8]; 2] = [b"X-Amz-Meta-A ,content-type", b"\tAuthorization"];
+        assert_eq!(
+            parse_request_headers(&lines).unwrap().into_joined(),
+            "x-amz-meta-a, content-type, authorization"
+        );
+        assert_eq!(parse_request_headers(&[b" , "]).unwrap().into_joined(), "");
     }
 
     #[test]

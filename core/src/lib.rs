@@ -54,7 +54,7 @@ mod wildcard;
 
 pub use compile::{Policy, Source};
 pub use configure::configure;
-pub use decision::{Action, Decision, LocalReply};
+pub use decision::{Action, Decision, LocalReply, ReplyValue};
 pub use document::{RulesDocument, StoreRules, MAX_DOCUMENT_BYTES};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
@@ -84,6 +84,8 @@ pub mod names {
     pub const CONTENT_TYPE: &str = "content-type";
     /// With `debug_headers`: why a preflight was refused (spec §6).
     pub const REFUSAL: &str = "x-bucket-cors-refusal";
+    /// What every CORS response header name starts with.
+    pub(crate) const CORS_PREFIX: &str = "access-control-";
     /// The `Access-Control-Allow-*` family, owned as a whole (spec §2.4):
     /// Private Network Access's `-Private-Network`, its successors and any
     /// name to come are the filter's too, never granted.

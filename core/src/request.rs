@@ -45,24 +45,25 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// Picks the fields out of a header list (names lower case, as Envoy
-    /// gives them; pseudo-headers included).
+    /// gives them; pseudo-headers included). Names are compared as bytes: a
+    /// glue hands over its host's names without reading them as text.
     pub fn from_headers<I, N, V>(headers: I) -> Self
     where
         I: IntoIterator<Item = (&'a N, &'a V)>,
-        N: AsRef<str> + ?Sized + 'a,
+        N: AsRef<[u8]> + ?Sized + 'a,
         V: AsRef<[u8]> + ?Sized + 'a,
     {
         let mut r = Request::default();
         for (name, value) in headers {
             let value = value.as_ref();
             match name.as_ref() {
-                ":method" => r.method = value,
-                ":authority" => r.authority = value,
-                ":path" => r.path = value,
-                "origin" if !value.is_empty() => r.origin.push(value),
-                "access-control-request-method" => r.request_method.push(value),
-                "access-control-request-headers" => r.request_headers.push(value),
-                "x-request-id" => r.request_id = value,
+                b":method" => r.method = value,
+                b":authority" => r.authority = value,
+                b":path" => r.path = value,
+                b"origin" if !value.is_empty() => r.origin.push(value),
+                b"access-control-request-method" => r.request_method.push(value),
+                b"access-control-request-headers" => r.request_headers.push(value),
+                b"x-request-id" => r.request_id = value,
                 _ => {}
             }
         }

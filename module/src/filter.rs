@@ -28,7 +28,8 @@ impl Filter {
         match reply {
             None => true,
             Some(reply) => {
-                host.send_response(reply.status, &reply.headers, &reply.body);
+                let headers = reply.headers.iter().map(|(name, value)| (*name, value.as_str()));
+                host.send_response(reply.status, headers, &reply.body);
                 false
             }
         }
