@@ -222,10 +222,7 @@ fn actual_grant(cors: &BucketCors, req: &Request<'_>) -> Option<Grant> {
 
 /// Spec §3: the 200 answer of the first rule that allows the preflight, or
 /// why none does.
-fn preflight_reply<'p>(
-    cors: &'p BucketCors,
-    req: &Request<'_>,
-) -> Result<LocalReply<'p>, Refusal> {
+fn preflight_reply<'p>(cors: &'p BucketCors, req: &Request<'_>) -> Result<LocalReply<'p>, Refusal> {
     let (raw, parsed) = origin_of(req).ok_or(Refusal::Origin)?;
     let requested = parse_request_headers(&req.request_headers);
     let mut refusal = Refusal::Origin;

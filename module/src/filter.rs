@@ -28,7 +28,10 @@ impl Filter {
         match reply {
             None => true,
             Some(reply) => {
-                let headers = reply.headers.iter().map(|(name, value)| (*name, value.as_str()));
+                let headers = reply
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str()));
                 host.send_response(reply.status, headers, &reply.body);
                 false
             }
