@@ -70,7 +70,7 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
     } else {
         (Single::One(req.method), "method")
     };
-    let requested = preflight.then(|| parse_request_headers(&req.request_headers));
+    let requested = preflight.then(|| parse_request_headers(req.request_headers.iter()));
     cors.rules
         .iter()
         .enumerate()

@@ -61,7 +61,7 @@ pub use explain::{Explanation, RuleCheck};
 pub use grant::{AllowOrigin, Grant};
 pub use lint::{Label, Lint, LintKind};
 pub use outcome::{Counter, CounterIds, Outcome, Refusal};
-pub use request::{Request, Single};
+pub use request::{Lines, Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
 pub use stream::Stream;
 
