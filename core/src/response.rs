@@ -149,6 +149,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_owned_name_starts_with_the_prefix_the_response_scan_reads_as_text() {
+        // header_ops passes over any other name on its bytes (spec §2.4).
+        let owned = [
+            names::ACAO,
+            names::ACAC,
+            names::ACAM,
+            names::ACAH,
+            names::ACEH,
+            names::ACMA,
+            names::ALLOW_FAMILY,
+            "access-control-allow-private-network",
+        ];
+        for name in owned {
+            assert!(names::is_owned(name), "{name}");
+            assert!(name.starts_with(names::CORS_PREFIX), "{name}");
+        }
+    }
+
+    #[test]
     fn vary_gets_origin_once_and_keeps_what_was_there() {
         assert_eq!(merged_vary(&[]).as_deref(), Some("Origin"));
         assert_eq!(
