@@ -63,13 +63,72 @@ def drive(port, scenario, n):
     return seen
 
 
+class RulesStore:
+    """A store's `GET /<bucket>?cors` for `store:` kinds (docs/spec.md §8): `photos` holds the
+    benchmarked rule as an S3 document, every other bucket none (404). A thread of this
+    process; the filter reads it once, during the warm-up, and serves every measured request
+    from its cache (refresh_seconds is a day)."""
+
+    DOCUMENT = ("<CORSConfiguration><CORSRule>"
+                + "".join(f"<AllowedOrigin>{o}</AllowedOrigin>" for o in bench.PHOTOS_RULE["AllowedOrigin"])
+                + "".join(f"<AllowedMethod>{m}</AllowedMethod>" for m in bench.PHOTOS_RULE["AllowedMethod"])
+                + "".join(f"<AllowedHeader>{h}</AllowedHeader>" for h in bench.PHOTOS_RULE["AllowedHeader"])
+                + "".join(f"<ExposeHeader>{h}</ExposeHeader>" for h in bench.PHOTOS_RULE["ExposeHeader"])
+                + f"<MaxAgeSeconds>{bench.PHOTOS_RULE['MaxAgeSeconds']}</MaxAgeSeconds>"
+                + "</CORSRule></CORSConfiguration>").encode()
+
+    def __init__(self):
+        import http.server
+        import threading
+        doc, reads = self.DOCUMENT, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                reads.append(self.path)
+                status, body = (200, doc) if self.path == "/photos?cors" else (404, b"<Error/>")
+                self.send_response(status)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.reads = reads
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def plugin_config(self):
+        return json.dumps({"endpoints": ["s3.example.internal"], "path_style": True, "buckets": {},
+                           "rules_source": {"cluster": "rules-store", "authority": "127.0.0.1",
+                                            "refresh_seconds": 86400}})
+
+    def add_cluster(self, bootstrap_path):
+        """The bootstrap of bench.py plus the cluster the reads go to."""
+        j = json.loads(Path(bootstrap_path).read_text())
+        addr = {"socket_address": {"address": "127.0.0.1", "port_value": self.port}}
+        j["static_resources"]["clusters"].append({
+            "name": "rules-store", "type": "STATIC", "connect_timeout": "1s",
+            "load_assignment": {"cluster_name": "rules-store",
+                                "endpoints": [{"lb_endpoints": [{"endpoint": {"address": addr}}]}]}})
+        Path(bootstrap_path).write_text(json.dumps(j))
+
+
 def measure(run, spec, scenarios, n, warm, idle, out_dir):
     """`spec` is a kind of bench.py (none, noop, probe:<mode>, native, bucket-cors, module),
-    KIND@N (bucket-cors or module with the scale phase's N-bucket configuration), or
-    NAME=FILE: bucket-cors built from FILE.wasm, or the module built as FILE (a
-    libbucket_cors_module.so), to compare builds side by side."""
+    KIND@N (bucket-cors or module with the scale phase's N-bucket configuration),
+    store:KIND (bucket-cors or module reading `photos`'s rule from a store, docs/spec.md §8:
+    the cache-hit cost against the same rule inline), or NAME=FILE: bucket-cors built from
+    FILE.wasm, or the module built as FILE (a libbucket_cors_module.so), to compare builds
+    side by side."""
     kind, wasms = spec, run.base_wasms
-    if "@" in spec:
+    store = None
+    if spec.startswith("store:"):
+        kind, store = spec.split(":", 1)[1], RulesStore()
+        wasms = dict(run.base_wasms, plugin_config=store.plugin_config())
+        spec = f"store-{kind}"
+    elif "@" in spec:
         # bucket-cors@N: the scale phase's configuration with N buckets.
         kind, buckets = spec.split("@", 1)
         wasms = dict(run.base_wasms,
@@ -81,9 +140,15 @@ def measure(run, spec, scenarios, n, warm, idle, out_dir):
         wasms = dict(run.base_wasms, **{kind: path})
         spec = name
     label = f"cg-{spec}"
-    e = bench.Envoy(label, kind, run.envoy_bin, wasms, run.a.envoy_core,
-                    wrapper=["valgrind", "--tool=callgrind", "--smc-check=all-non-file",
-                             f"--callgrind-out-file={out_dir}/{spec}.%p.out"])
+    write = bench.write_bootstrap
+    if store:
+        bench.write_bootstrap = lambda path, *args: (write(path, *args), store.add_cluster(path))
+    try:
+        e = bench.Envoy(label, kind, run.envoy_bin, wasms, run.a.envoy_core,
+                        wrapper=["valgrind", "--tool=callgrind", "--smc-check=all-non-file",
+                                 f"--callgrind-out-file={out_dir}/{spec}.%p.out"])
+    finally:
+        bench.write_bootstrap = write
     try:
         e.wait_ready(900)
         res = {}
@@ -101,6 +166,8 @@ def measure(run, spec, scenarios, n, warm, idle, out_dir):
                       "statuses": statuses, "wall_s": round(wall, 1), "dump": str(dump)}
             print(f"  {spec:12} {s:18} {ir / n:12,.0f} instructions/request "
                   f"({n} requests, statuses {statuses}, {wall:.0f} s)", flush=True)
+            if store:
+                res[s]["store_reads"] = len(store.reads)
         if idle:
             control(e.pid, "--zero")
             time.sleep(idle)
@@ -111,6 +178,8 @@ def measure(run, spec, scenarios, n, warm, idle, out_dir):
         return res
     finally:
         e.stop()
+        if store:
+            store.server.shutdown()
 
 
 def main():
@@ -122,7 +191,8 @@ def main():
     ap.add_argument("--kinds", default="none,noop,bucket-cors",
                     help="comma-separated: none, noop, noop-abi (bench/noop-abi: no SDK, "
                          "bucket-cors's exports), probe:<mode>, native, bucket-cors, module, "
-                         "KIND@N (N buckets, as the scale phase), "
+                         "KIND@N (N buckets, as the scale phase), store:KIND (the rule read "
+                         "from a store, docs/spec.md §8), "
                          "or NAME=FILE (a bucket-cors .wasm, or a libbucket_cors_module.so)")
     ap.add_argument("--scenarios", default="allowed_get,allowed_preflight,no_origin")
     ap.add_argument("--requests", type=int, default=1000)

@@ -115,7 +115,7 @@ impl HttpContext for CorsFilter {
 /// Runs the request phase of the stream of `context_id` (the host's current
 /// context) on its request headers; `None` when they cannot be read. A
 /// request that must wait is kept by the store until its read ends.
-pub fn request_step(worker: &Worker, context_id: u32, stream: &Waiter) -> Option<Step> {
+pub fn request_step<'w>(worker: &'w Worker, context_id: u32, stream: &Waiter) -> Option<Step<'w>> {
     let headers = read(MapType::HttpRequestHeaders)?;
     let lookup = |bucket: &str| match &worker.store {
         Some(store) => store.lookup(bucket, context_id, worker.metrics.as_deref()),

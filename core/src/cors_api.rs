@@ -43,7 +43,11 @@ impl Policy {
     /// forwards it; a refusal is S3's 400, `MalformedXML` when the body is
     /// not a CORS document of section 7's shape (or too large),
     /// `InvalidRequest` when its rules are refused.
-    pub(crate) fn judge_put_body(&self, call: &CorsApiCall, body: &[u8]) -> Option<LocalReply> {
+    pub(crate) fn judge_put_body(
+        &self,
+        call: &CorsApiCall,
+        body: &[u8],
+    ) -> Option<LocalReply<'static>> {
         let max = self.rules_source.as_ref()?.max_document_bytes;
         let errors = if body.len() > max {
             ConfigErrors(vec![ConfigError {
@@ -65,7 +69,7 @@ impl Policy {
             .join("; ");
         Some(LocalReply {
             status: 400,
-            headers: vec![(names::CONTENT_TYPE, "application/xml".to_string())],
+            headers: vec![(names::CONTENT_TYPE, "application/xml".into())],
             body: error_document(code, &message, &call.request_id, &call.host),
         })
     }

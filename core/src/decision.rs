@@ -16,6 +16,7 @@ use crate::response::ResponsePlan;
 use crate::rule::Miss;
 use crate::rules_cache::{KnownRules, Lookup};
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 /// `Vary` of every preflight answer (spec §3.7).
@@ -23,40 +24,86 @@ pub(crate) const PREFLIGHT_VARY: &str =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
 /// The decision for one request: what to do, and why (for metrics and logs).
+/// A reply borrows the policy's constant values (`'p`).
 #[derive(Debug)]
-pub struct Decision {
-    pub action: Action,
+pub struct Decision<'p> {
+    pub action: Action<'p>,
     pub outcome: Outcome,
     /// The bucket's `Mode` is `report`: the action enforcing would take.
     /// `action` is then `Ignore` (the request and its response are left
     /// alone) and `outcome` is counted as if enforced.
-    pub reported: Option<Action>,
+    pub reported: Option<Action<'p>>,
 }
 
 /// What the filter does with a request.
 #[derive(Debug)]
-pub enum Action {
+pub enum Action<'p> {
     /// Not a request for a configured bucket (and not a preflight to refuse):
     /// leave the request and its response alone.
     Ignore,
     /// Answer locally; the request never reaches the upstream.
-    Reply(LocalReply),
+    Reply(LocalReply<'p>),
     /// Forward the request unchanged; edit its response by the plan.
     Forward(ResponsePlan),
 }
 
 /// A response made by the filter itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalReply {
+pub struct LocalReply<'p> {
     pub status: u32,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(&'static str, ReplyValue<'p>)>,
     pub body: Vec<u8>,
+}
+
+/// A header value of a [`LocalReply`]: the policy's own text (a rule's
+/// rendered methods, a constant) borrowed, and only what the request brings
+/// (the echoed Origin, the requested headers) owned, so an answer copies
+/// nothing a rule already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyValue<'p>(Cow<'p, str>);
+
+impl ReplyValue<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value owned: for a reply decided with rules the policy does not
+    /// hold (a bucket's rules from the store, kept by the cache).
+    fn into_owned(self) -> ReplyValue<'static> {
+        ReplyValue(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl std::ops::Deref for ReplyValue<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReplyValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'p> From<&'p str> for ReplyValue<'p> {
+    fn from(value: &'p str) -> Self {
+        ReplyValue(Cow::Borrowed(value))
+    }
+}
+
+impl From<String> for ReplyValue<'_> {
+    fn from(value: String) -> Self {
+        ReplyValue(Cow::Owned(value))
+    }
 }
 
 /// The decision, or a wait for the store's answer (docs/spec.md §8).
 #[derive(Debug)]
-pub enum Verdict {
-    Decided(Decision),
+pub enum Verdict<'p> {
+    Decided(Decision<'p>),
     /// The bucket's rules are being read: pause the request, and decide
     /// again when the cache wakes it.
     Wait,
@@ -65,7 +112,7 @@ pub enum Verdict {
 impl Policy {
     /// Decides what to do with a request by the configuration's rules alone
     /// (spec §2–§4).
-    pub fn decide(&self, req: &Request<'_>) -> Decision {
+    pub fn decide(&self, req: &Request<'_>) -> Decision<'_> {
         match self.addressing.resolve(req.authority, req.path) {
             Some(bucket) => self.decide_bucket(req, self.cors_for(&bucket).1),
             None => Decision::enforced(self.ungoverned(), Outcome::NotConfigured),
@@ -80,7 +127,7 @@ impl Policy {
         &self,
         req: &Request<'_>,
         lookup: impl FnOnce(&str) -> Lookup,
-    ) -> Verdict {
+    ) -> Verdict<'_> {
         let Some(bucket) = self.addressing.resolve(req.authority, req.path) else {
             return Verdict::Decided(Decision::enforced(
                 self.ungoverned(),
@@ -92,7 +139,9 @@ impl Policy {
             return Verdict::Decided(self.decide_bucket(req, cors));
         }
         Verdict::Decided(match lookup(&bucket) {
-            Lookup::Known(KnownRules(Some(cors))) => self.decide_bucket(req, Some(&cors)),
+            Lookup::Known(KnownRules(Some(cors))) => {
+                self.decide_bucket(req, Some(&cors)).into_owned()
+            }
             Lookup::Known(KnownRules(None)) => self.decide_bucket(req, cors),
             Lookup::Unavailable => self.unavailable(req),
             Lookup::Wait => return Verdict::Wait,
@@ -100,7 +149,11 @@ impl Policy {
     }
 
     /// Spec §3–§4 for a resolved bucket whose configuration is `cors`.
-    fn decide_bucket(&self, req: &Request<'_>, cors: Option<&Arc<BucketCors>>) -> Decision {
+    fn decide_bucket<'c>(
+        &self,
+        req: &Request<'_>,
+        cors: Option<&'c Arc<BucketCors>>,
+    ) -> Decision<'c> {
         let preflight = req.is_preflight();
         let Some(cors) = cors else {
             if preflight && self.unmatched_preflight == UnmatchedPreflight::Reject {
@@ -146,15 +199,15 @@ impl Policy {
     /// Spec §8: a bucket whose rules cannot be read. A preflight gets the
     /// 503; an actual request is forwarded with no grants, the upstream's
     /// CORS headers removed and `Vary: Origin` merged.
-    fn unavailable(&self, req: &Request<'_>) -> Decision {
+    fn unavailable(&self, req: &Request<'_>) -> Decision<'static> {
         let action = if req.is_preflight() {
             let retry = self.rules_source.as_ref().map_or(0, |s| s.retry_seconds());
             let mut reply = LocalReply {
                 status: 503,
                 headers: vec![
-                    (names::CONTENT_TYPE, "application/xml".to_string()),
-                    (names::VARY, PREFLIGHT_VARY.to_string()),
-                    (names::RETRY_AFTER, retry.to_string()),
+                    (names::CONTENT_TYPE, "application/xml".into()),
+                    (names::VARY, PREFLIGHT_VARY.into()),
+                    (names::RETRY_AFTER, retry.to_string().into()),
                 ],
                 body: error_document(
                     "ServiceUnavailable",
@@ -166,7 +219,7 @@ impl Policy {
             if self.debug_headers {
                 reply
                     .headers
-                    .push((names::REFUSAL, "rules-unavailable".to_string()));
+                    .push((names::REFUSAL, "rules-unavailable".into()));
             }
             Action::Reply(reply)
         } else {
@@ -183,7 +236,7 @@ impl Policy {
     /// What a request the rules do not govern gets (no bucket, or a bucket
     /// without configuration): with `upstream_cors: strip` its response
     /// loses the upstream's CORS headers; with `pass` it is left alone.
-    fn ungoverned(&self) -> Action {
+    fn ungoverned(&self) -> Action<'static> {
         match self.upstream_cors {
             UpstreamCors::Strip => Action::Forward(ResponsePlan {
                 cors: None,
@@ -195,12 +248,12 @@ impl Policy {
 
     /// The 403 of a refused preflight; with `debug_headers`, also naming
     /// why in `x-bucket-cors-refusal` (spec §6).
-    fn refused(&self, message: &str, req: &Request<'_>, refusal: Refusal) -> LocalReply {
+    fn refused(&self, message: &str, req: &Request<'_>, refusal: Refusal) -> LocalReply<'static> {
         let mut reply = forbidden(message, req);
         if self.debug_headers {
             reply
                 .headers
-                .push((names::REFUSAL, refusal_reason(refusal).to_string()));
+                .push((names::REFUSAL, refusal_reason(refusal).into()));
         }
         reply
     }
@@ -216,12 +269,39 @@ fn refusal_reason(refusal: Refusal) -> &'static str {
     }
 }
 
-impl Decision {
-    fn enforced(action: Action, outcome: Outcome) -> Self {
+impl<'p> Decision<'p> {
+    fn enforced(action: Action<'p>, outcome: Outcome) -> Self {
         Decision {
             action,
             outcome,
             reported: None,
+        }
+    }
+
+    /// The decision with every reply value owned (see [`ReplyValue::into_owned`]).
+    fn into_owned(self) -> Decision<'static> {
+        Decision {
+            action: self.action.into_owned(),
+            outcome: self.outcome,
+            reported: self.reported.map(Action::into_owned),
+        }
+    }
+}
+
+impl Action<'_> {
+    fn into_owned(self) -> Action<'static> {
+        match self {
+            Action::Ignore => Action::Ignore,
+            Action::Forward(plan) => Action::Forward(plan),
+            Action::Reply(reply) => Action::Reply(LocalReply {
+                status: reply.status,
+                headers: reply
+                    .headers
+                    .into_iter()
+                    .map(|(name, value)| (name, value.into_owned()))
+                    .collect(),
+                body: reply.body,
+            }),
         }
     }
 }
@@ -238,8 +318,12 @@ fn origin_of<'a>(req: &Request<'a>) -> Option<(&'a [u8], Option<Cow<'a, str>>)> 
 fn grant_for(matched: OriginMatch, raw: &[u8], rule: usize) -> Grant {
     let allow_origin = match matched {
         OriginMatch::Any => AllowOrigin::Any,
-        // A listed pattern matched, so the Origin is a well-formed, ASCII origin.
-        OriginMatch::Listed => AllowOrigin::Echo(String::from_utf8_lossy(raw).into_owned()),
+        // A listed pattern matched, so the Origin is a well-formed, ASCII
+        // origin: the check passes, and the lossy copy is never taken.
+        OriginMatch::Listed => AllowOrigin::Echo(match std::str::from_utf8(raw) {
+            Ok(origin) => origin.to_owned(),
+            Err(_) => String::from_utf8_lossy(raw).into_owned(),
+        }),
     };
     Grant { rule, allow_origin }
 }
@@ -267,9 +351,9 @@ fn actual_grant(cors: &BucketCors, req: &Request<'_>) -> Option<Grant> {
 
 /// Spec §3: the 200 answer of the first rule that allows the preflight, or
 /// why none does.
-fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> Result<LocalReply, Refusal> {
+fn preflight_reply<'p>(cors: &'p BucketCors, req: &Request<'_>) -> Result<LocalReply<'p>, Refusal> {
     let (raw, parsed) = origin_of(req).ok_or(Refusal::Origin)?;
-    let requested = parse_request_headers(&req.request_headers);
+    let requested = parse_request_headers(req.request_headers.iter());
     let mut refusal = Refusal::Origin;
     let mut winner = None;
     for (i, rule) in cors.rules.iter().enumerate() {
@@ -284,11 +368,14 @@ fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> Result<LocalReply, R
     let (i, rule, matched) = winner.ok_or(refusal)?;
     let requested = requested.map_err(|_| Refusal::Header)?;
     let grant = grant_for(matched, raw, i);
-    let mut headers: Vec<(&'static str, String)> = grant
-        .headers(rule, Some(&requested))
-        .map(|(name, value)| (name, value.into_owned()))
-        .collect();
-    headers.push((names::VARY, PREFLIGHT_VARY.to_string()));
+    // Seven lines at most: the vector never grows.
+    let mut headers = Vec::with_capacity(7);
+    headers.extend(
+        grant
+            .into_preflight_headers(rule, requested.into_joined())
+            .map(|(name, value)| (name, ReplyValue(value))),
+    );
+    headers.push((names::VARY, PREFLIGHT_VARY.into()));
     Ok(LocalReply {
         status: 200,
         headers,
@@ -296,12 +383,12 @@ fn preflight_reply(cors: &BucketCors, req: &Request<'_>) -> Result<LocalReply, R
     })
 }
 
-fn forbidden(message: &str, req: &Request<'_>) -> LocalReply {
+fn forbidden(message: &str, req: &Request<'_>) -> LocalReply<'static> {
     LocalReply {
         status: 403,
         headers: vec![
-            (names::CONTENT_TYPE, "application/xml".to_string()),
-            (names::VARY, PREFLIGHT_VARY.to_string()),
+            (names::CONTENT_TYPE, "application/xml".into()),
+            (names::VARY, PREFLIGHT_VARY.into()),
         ],
         body: access_forbidden(message, req.request_id, req.authority),
     }

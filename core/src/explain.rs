@@ -18,9 +18,9 @@ pub struct RuleCheck {
     pub verdict: Result<(), String>,
 }
 
-/// The explanation of one request.
+/// The explanation of one request; its decision borrows the policy (`'p`).
 #[derive(Debug)]
-pub struct Explanation {
+pub struct Explanation<'p> {
     /// The bucket the request addresses, if any.
     pub bucket: Option<String>,
     pub source: Source,
@@ -32,12 +32,12 @@ pub struct Explanation {
     /// Every rule of the bucket, in order (the first match wins).
     pub rules: Vec<RuleCheck>,
     /// What the filter does: the same as [`Policy::decide`].
-    pub decision: Decision,
+    pub decision: Decision<'p>,
 }
 
 impl Policy {
     /// Explains the decision for `req` rule by rule.
-    pub fn explain(&self, req: &Request<'_>) -> Explanation {
+    pub fn explain(&self, req: &Request<'_>) -> Explanation<'_> {
         let decision = self.decide(req);
         let bucket = self.addressing.resolve(req.authority, req.path);
         let (source, cors) = match bucket.as_deref() {
@@ -70,7 +70,7 @@ fn check_rules(cors: &BucketCors, req: &Request<'_>, preflight: bool) -> Vec<Rul
     } else {
         (Single::One(req.method), "method")
     };
-    let requested = preflight.then(|| parse_request_headers(&req.request_headers));
+    let requested = preflight.then(|| parse_request_headers(req.request_headers.iter()));
     cors.rules
         .iter()
         .enumerate()

@@ -27,33 +27,50 @@ pub struct Grant {
 pub(crate) type Line<'a> = (&'static str, Cow<'a, str>);
 
 impl Grant {
-    /// The granted headers in the order the spec lists them. `requested` is
-    /// the preflight's normalised ACRH (`None` on an actual response, which
-    /// never carries ACAH).
-    pub(crate) fn headers<'a>(
-        &'a self,
-        rule: &'a Rule,
-        requested: Option<&[String]>,
-    ) -> impl Iterator<Item = Line<'a>> {
-        [
-            Some(allow_origin(&self.allow_origin)),
-            allow_credentials(&self.allow_origin),
-            Some(allow_methods(rule)),
-            requested.and_then(allow_headers),
-            expose_headers(rule),
-            max_age(rule),
-        ]
-        .into_iter()
-        .flatten()
+    /// The granted headers of an actual response, in the order the spec
+    /// lists them (never ACAH).
+    pub(crate) fn headers<'a>(&'a self, rule: &'a Rule) -> impl Iterator<Item = Line<'a>> {
+        lines(Cow::Borrowed(&self.allow_origin), rule, String::new())
+    }
+
+    /// The granted headers of a preflight answer, in the order the spec
+    /// lists them: the grant's echoed Origin and the normalised ACRH
+    /// (`requested`, joined) move into the lines instead of being copied.
+    pub(crate) fn into_preflight_headers(
+        self,
+        rule: &Rule,
+        requested: String,
+    ) -> impl Iterator<Item = Line<'_>> {
+        lines(Cow::Owned(self.allow_origin), rule, requested)
     }
 }
 
+fn lines<'a>(
+    origin: Cow<'a, AllowOrigin>,
+    rule: &'a Rule,
+    requested: String,
+) -> impl Iterator<Item = Line<'a>> {
+    let credentials = allow_credentials(&origin);
+    [
+        Some(allow_origin(origin)),
+        credentials,
+        Some(allow_methods(rule)),
+        allow_headers(requested),
+        expose_headers(rule),
+        max_age(rule),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// ACAO: `*`, or the Origin echoed.
-fn allow_origin(origin: &AllowOrigin) -> Line<'_> {
-    match origin {
-        AllowOrigin::Any => (names::ACAO, Cow::Borrowed("*")),
-        AllowOrigin::Echo(o) => (names::ACAO, Cow::Borrowed(o)),
-    }
+fn allow_origin(origin: Cow<'_, AllowOrigin>) -> Line<'_> {
+    let value = match origin {
+        Cow::Borrowed(AllowOrigin::Echo(o)) => Cow::Borrowed(o.as_str()),
+        Cow::Owned(AllowOrigin::Echo(o)) => Cow::Owned(o),
+        Cow::Borrowed(AllowOrigin::Any) | Cow::Owned(AllowOrigin::Any) => Cow::Borrowed("*"),
+    };
+    (names::ACAO, value)
 }
 
 /// ACAC: `true` exactly when the Origin is echoed, never with `*`.
@@ -66,9 +83,10 @@ fn allow_methods(rule: &Rule) -> Line<'_> {
     (names::ACAM, Cow::Borrowed(&rule.terms.allow_methods))
 }
 
-/// ACAH: the requested headers, normalised; absent when none were asked for.
-fn allow_headers(requested: &[String]) -> Option<Line<'static>> {
-    (!requested.is_empty()).then(|| (names::ACAH, Cow::Owned(requested.join(", "))))
+/// ACAH: the requested headers, normalised and joined; absent when none
+/// were asked for.
+fn allow_headers(requested: String) -> Option<Line<'static>> {
+    (!requested.is_empty()).then_some((names::ACAH, Cow::Owned(requested)))
 }
 
 /// ACEH: the rule's `ExposeHeader`, if any.

@@ -58,14 +58,14 @@ mod wildcard;
 
 pub use compile::{Policy, Source};
 pub use configure::configure;
-pub use decision::{Action, Decision, LocalReply, Verdict};
+pub use decision::{Action, Decision, LocalReply, ReplyValue, Verdict};
 pub use document::{RulesDocument, StoreRules, MAX_DOCUMENT_BYTES};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};
 pub use grant::{AllowOrigin, Grant};
 pub use lint::{Label, Lint, LintKind};
 pub use outcome::{Counter, CounterIds, Outcome, Refusal};
-pub use request::{Request, Single};
+pub use request::{Lines, Request, Single};
 pub use response::{HeaderOp, ResponsePlan};
 pub use rules_cache::{KnownRules, Lookup, ReadAnswer, RulesCache};
 pub use rules_source::RulesSource;
@@ -92,6 +92,8 @@ pub mod names {
     pub const REFUSAL: &str = "x-bucket-cors-refusal";
     /// The 503 of a preflight whose rules could not be read (spec §8).
     pub const RETRY_AFTER: &str = "retry-after";
+    /// What every CORS response header name starts with.
+    pub(crate) const CORS_PREFIX: &str = "access-control-";
     /// The `Access-Control-Allow-*` family, owned as a whole (spec §2.4):
     /// Private Network Access's `-Private-Network`, its successors and any
     /// name to come are the filter's too, never granted.

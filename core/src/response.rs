@@ -44,7 +44,7 @@ impl ResponsePlan {
     pub fn header_ops<'h, I, N, V>(&self, headers: I) -> Vec<HeaderOp<'_>>
     where
         I: IntoIterator<Item = (&'h N, &'h V)>,
-        N: AsRef<str> + ?Sized + 'h,
+        N: AsRef<[u8]> + ?Sized + 'h,
         V: AsRef<[u8]> + ?Sized + 'h,
     {
         // The upstream's owned names, each once, in order of appearance.
@@ -52,9 +52,19 @@ impl ResponsePlan {
         let mut vary: Vec<&'h [u8]> = Vec::new();
         for (name, value) in headers {
             let name = name.as_ref();
-            if name == names::VARY {
+            if name == names::VARY.as_bytes() {
                 vary.push(value.as_ref());
-            } else if names::is_owned(name) && !present.iter().any(|p| p == name) {
+                continue;
+            }
+            // Every owned name starts so: the rest of a response is passed
+            // over on its bytes, and only these are read as text.
+            if !name.starts_with(names::CORS_PREFIX.as_bytes()) {
+                continue;
+            }
+            let Ok(name) = std::str::from_utf8(name) else {
+                continue;
+            };
+            if names::is_owned(name) && !present.iter().any(|p| p == name) {
                 present.push(match names::set_by_the_filter(name) {
                     Some(n) => Cow::Borrowed(n),
                     None => Cow::Owned(name.to_owned()),
@@ -67,7 +77,7 @@ impl ResponsePlan {
             if let Some(rule) = cors.rules.get(grant.rule) {
                 ops.extend(
                     grant
-                        .headers(rule, None)
+                        .headers(rule)
                         .map(|(name, value)| HeaderOp::Set(name, value)),
                 );
             }
@@ -137,6 +147,25 @@ fn merged_vary(lines: &[&[u8]]) -> Option<Cow<'static, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_owned_name_starts_with_the_prefix_the_response_scan_reads_as_text() {
+        // header_ops passes over any other name on its bytes (spec §2.4).
+        let owned = [
+            names::ACAO,
+            names::ACAC,
+            names::ACAM,
+            names::ACAH,
+            names::ACEH,
+            names::ACMA,
+            names::ALLOW_FAMILY,
+            "access-control-allow-private-network",
+        ];
+        for name in owned {
+            assert!(names::is_owned(name), "{name}");
+            assert!(name.starts_with(names::CORS_PREFIX), "{name}");
+        }
+    }
 
     #[test]
     fn vary_gets_origin_once_and_keeps_what_was_there() {

@@ -1,7 +1,7 @@
 //! One compiled `CORSRule` and the one check of a request against it, used
 //! by both `decide` and `explain`.
 
-use crate::header_names::{BadRequestHeaders, HeaderMatcher};
+use crate::header_names::{BadRequestHeaders, HeaderMatcher, RequestedHeaders};
 use crate::method::MethodSet;
 use crate::origin::{OriginMatch, OriginMatcher};
 use crate::request::Single;
@@ -43,7 +43,7 @@ pub(crate) enum Miss<'h> {
 }
 
 /// A preflight's requested headers, parsed once for every rule.
-pub(crate) type Requested = Result<Vec<String>, BadRequestHeaders>;
+pub(crate) type Requested = Result<RequestedHeaders, BadRequestHeaders>;
 
 impl Rule {
     /// Whether this rule matches: the Origin (`parsed`, lower case, when well
@@ -64,7 +64,7 @@ impl Rule {
         match requested {
             None => Ok(matched),
             Some(Err(bad)) => Err(Miss::HeaderList(*bad)),
-            Some(Ok(names)) => match names.iter().find(|h| !self.terms.headers.allows(h)) {
+            Some(Ok(names)) => match names.names().find(|h| !self.terms.headers.allows(h)) {
                 Some(h) => Err(Miss::Header(h)),
                 None => Ok(matched),
             },

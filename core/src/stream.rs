@@ -26,13 +26,14 @@ pub struct Stream {
     waiting: bool,
 }
 
-/// What the glue does after the request headers.
+/// What the glue does after the request headers; a reply borrows the
+/// policy (`'p`).
 #[derive(Debug)]
-pub enum Step {
+pub enum Step<'p> {
     /// Let the request go on.
     Continue,
     /// Answer with this reply and stop the request.
-    Reply(LocalReply),
+    Reply(LocalReply<'p>),
     /// Pause: the bucket's rules are being read. When the cache wakes the
     /// request, call [`Stream::on_request_headers`] again.
     Wait,
@@ -45,17 +46,17 @@ impl Stream {
     /// The request phase (docs/spec.md §2–§4, §8): decides (asking `lookup`,
     /// the cache of store rules, for a bucket `buckets` does not list),
     /// counts the outcome through `count`, logs a report-only bucket's
-    /// verdict (debug).
-    pub fn on_request_headers<'h, I, N, V>(
+    /// verdict (debug). A reply borrows the policy (`'p`).
+    pub fn on_request_headers<'p, 'h, I, N, V>(
         &mut self,
-        policy: &Policy,
+        policy: &'p Policy,
         lookup: impl FnOnce(&str) -> Lookup,
         headers: I,
         count: impl FnOnce(Counter),
-    ) -> Step
+    ) -> Step<'p>
     where
         I: IntoIterator<Item = (&'h N, &'h V)>,
-        N: AsRef<str> + ?Sized + 'h,
+        N: AsRef<[u8]> + ?Sized + 'h,
         V: AsRef<[u8]> + ?Sized + 'h,
     {
         let request = Request::from_headers(headers);
@@ -89,7 +90,7 @@ impl Stream {
         policy: &Policy,
         body: &[u8],
         count: impl FnOnce(Counter),
-    ) -> Option<LocalReply> {
+    ) -> Option<LocalReply<'static>> {
         let reply = policy.judge_put_body(self.cors_api.as_ref()?, body)?;
         if let Some(counter) = Outcome::PutRefused.counter() {
             count(counter);
@@ -122,7 +123,7 @@ impl Stream {
     pub fn on_response_headers<'h, I, N, V>(&self, headers: I) -> Vec<HeaderOp<'_>>
     where
         I: IntoIterator<Item = (&'h N, &'h V)>,
-        N: AsRef<str> + ?Sized + 'h,
+        N: AsRef<[u8]> + ?Sized + 'h,
         V: AsRef<[u8]> + ?Sized + 'h,
     {
         match &self.plan {
@@ -171,13 +172,13 @@ mod tests {
         unreachable!("no rules_source")
     }
 
-    fn run(stream: &mut Stream, headers: &[(&str, &str)]) -> (Option<LocalReply>, Vec<Counter>) {
+    fn run(stream: &mut Stream, headers: &[(&str, &str)]) -> (Option<u32>, Vec<Counter>) {
         let policy = Policy::from_json(CONFIG.as_bytes()).unwrap();
         let mut counted = Vec::new();
         let pairs = headers.iter().map(|(n, v)| (*n, v.as_bytes()));
         let step = stream.on_request_headers(&policy, no_store, pairs, |c| counted.push(c));
         let reply = match step {
-            Step::Reply(reply) => Some(reply),
+            Step::Reply(reply) => Some(reply.status),
             _ => None,
         };
         (reply, counted)
@@ -196,7 +197,7 @@ mod tests {
                 ("access-control-request-method", "GET"),
             ],
         );
-        assert_eq!(reply.map(|r| r.status), Some(200));
+        assert_eq!(reply, Some(200));
         assert_eq!(counted, vec![Counter::PreflightAllowed]);
         assert!(!stream.edits_response());
         let upstream_like = [("access-control-allow-origin", "*")];
@@ -269,13 +270,16 @@ mod tests {
         {"AllowedOrigin": ["https://a.example"], "AllowedMethod": ["GET"]}]}},
         "rules_source": {"cluster": "store", "retry_seconds": 3}}"#;
 
-    fn step(headers: &[(&str, &str)], lookup: Lookup) -> (Step, Vec<Counter>, bool) {
-        let policy = Policy::from_json(STORE_CONFIG.as_bytes()).unwrap();
+    fn step(headers: &[(&str, &str)], lookup: Lookup) -> (Step<'static>, Vec<Counter>, bool) {
+        // Leaked: the step's reply borrows the policy, and the test reads it after.
+        let policy: &'static Policy = Box::leak(Box::new(
+            Policy::from_json(STORE_CONFIG.as_bytes()).unwrap(),
+        ));
         let mut stream = Stream::default();
         let mut counted = Vec::new();
         let mut asked = false;
         let step = stream.on_request_headers(
-            &policy,
+            policy,
             |_| {
                 asked = true;
                 lookup
@@ -315,7 +319,7 @@ mod tests {
         assert_eq!(counted, [Counter::PreflightRefusedNoConfiguration]);
     }
 
-    fn step_known_none() -> (Step, Vec<Counter>, bool) {
+    fn step_known_none() -> (Step<'static>, Vec<Counter>, bool) {
         step(&PREFLIGHT, Lookup::Known(crate::KnownRules(None)))
     }
 
@@ -326,7 +330,7 @@ mod tests {
             panic!("{step_:?}")
         };
         assert_eq!(reply.status, 503);
-        assert!(reply.headers.contains(&("retry-after", "3".to_string())));
+        assert!(reply.headers.contains(&("retry-after", "3".into())));
         let body = String::from_utf8(reply.body).unwrap();
         assert!(body.contains("<Code>ServiceUnavailable</Code>"), "{body}");
         assert!(

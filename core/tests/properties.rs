@@ -57,7 +57,7 @@ fn core_sees(policy: &Policy, lines: &[(String, Vec<u8>)]) -> Seen {
             r.status,
             r.headers
                 .iter()
-                .map(|(n, v)| (n.to_string(), v.clone()))
+                .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
             String::from_utf8(r.body).expect("the filter's bodies are UTF-8"),
         ),

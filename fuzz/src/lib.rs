@@ -252,7 +252,7 @@ pub fn check_against_reference(
             let headers: Vec<(String, String)> = got
                 .headers
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             got.status == want.status
                 && headers == want.headers

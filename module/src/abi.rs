@@ -115,12 +115,18 @@ extern "C" {
         key: ModuleBuffer,
         value: ModuleBuffer,
     ) -> bool;
-    pub fn envoy_dynamic_module_callback_http_send_response(
+    /// Sends response headers from the request path (Envoy's `encodeHeaders`, as its own CORS
+    /// filter answers a preflight); `:status` among them. Exported by 1.39.0, 1.39.3 and 1.40.0.
+    pub fn envoy_dynamic_module_callback_http_send_response_headers(
         filter: FilterEnvoyPtr,
-        status_code: u32,
         headers: *const ModuleHttpHeader,
         headers_length: usize,
-        body: ModuleBuffer,
-        details: ModuleBuffer,
+        end_stream: bool,
+    );
+    /// Sends response body bytes after [`envoy_dynamic_module_callback_http_send_response_headers`].
+    pub fn envoy_dynamic_module_callback_http_send_response_data(
+        filter: FilterEnvoyPtr,
+        data: ModuleBuffer,
+        end_stream: bool,
     );
 }

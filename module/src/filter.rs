@@ -34,7 +34,11 @@ impl Filter {
         match reply {
             Step::Continue | Step::Wait | Step::ReadBody => true,
             Step::Reply(reply) => {
-                host.send_response(reply.status, &reply.headers, &reply.body);
+                let headers = reply
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str()));
+                host.send_response(reply.status, headers, &reply.body);
                 false
             }
         }

@@ -172,26 +172,74 @@ pub struct FilterHost {
 
 /// A header map as Envoy holds it, borrowed for as long as the [`FilterHost`] is not changed.
 pub struct Headers<'h> {
-    raw: Vec<EnvoyHttpHeader>,
+    raw: Scratch<EnvoyHttpHeader>,
     _host: PhantomData<&'h FilterHost>,
 }
 
 impl<'h> Headers<'h> {
-    /// Every (name, value) in Envoy's order; a name that is not UTF-8 (Envoy never gives one)
-    /// is skipped.
-    pub fn pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.raw.iter().filter_map(|h| {
+    /// Every (name, value) in Envoy's order, both as bytes: the core reads names as bytes, so
+    /// none is checked for UTF-8 here.
+    pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.raw.as_slice().iter().map(|h| {
             // SAFETY: Envoy filled these pointers in `FilterHost::headers` from its own map;
             // they stay valid until the hook returns or a header is set, and the shared borrow
             // of the `FilterHost` ('h, outliving `self`) rules out both.
-            let (name, value) = unsafe {
+            unsafe {
                 (
                     envoy_bytes(h.key_ptr, h.key_length),
                     envoy_bytes(h.value_ptr, h.value_length),
                 )
-            };
-            Some((std::str::from_utf8(name).ok()?, value))
+            }
         })
+    }
+}
+
+/// Room for `n` items: on the stack up to [`Scratch::INLINE`], on the heap beyond, so a
+/// request's header map or a reply's headers (a few dozen at most, as browsers send them)
+/// cost no allocation.
+enum Scratch<T> {
+    Inline([T; Scratch::<()>::INLINE], usize),
+    Heap(Vec<T>),
+}
+
+impl Scratch<()> {
+    const INLINE: usize = 32;
+}
+
+impl<T: Copy> Scratch<T> {
+    fn new(n: usize, empty: T) -> Self {
+        if n <= Scratch::<()>::INLINE {
+            Scratch::Inline([empty; Scratch::<()>::INLINE], n)
+        } else {
+            Scratch::Heap(vec![empty; n])
+        }
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Scratch::Inline(items, n) => &items[..*n],
+            Scratch::Heap(items) => items,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Scratch::Inline(items, n) => &mut items[..*n],
+            Scratch::Heap(items) => items,
+        }
+    }
+}
+
+/// `n` in decimal, in `buf`.
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
     }
 }
 
@@ -219,14 +267,14 @@ impl FilterHost {
             value_ptr: null(),
             value_length: 0,
         };
-        let mut raw = vec![empty; n];
+        let mut raw = Scratch::new(n, empty);
         // SAFETY: `raw` has room for the `n` headers Envoy just counted on this thread, and
         // nothing changes the map between the two calls.
         let read = unsafe {
             abi::envoy_dynamic_module_callback_http_get_headers(
                 self.envoy,
                 map.abi(),
-                raw.as_mut_ptr(),
+                raw.as_mut_slice().as_mut_ptr(),
             )
         };
         read.then_some(Headers {
@@ -255,33 +303,57 @@ impl FilterHost {
         }
     }
 
-    /// Answers the request with this response instead of forwarding it.
-    pub fn send_response(&mut self, status: u32, headers: &[(&str, String)], body: &[u8]) {
-        let headers: Vec<ModuleHttpHeader> = headers
-            .iter()
-            .map(|(name, value)| ModuleHttpHeader {
-                key_ptr: name.as_ptr(),
-                key_length: name.len(),
-                value_ptr: value.as_ptr(),
-                value_length: value.len(),
-            })
-            .collect();
-        let no_details = ModuleBuffer {
-            ptr: null(),
-            length: 0,
+    /// Answers the request with this response instead of forwarding it: `:status`, the headers,
+    /// `content-length` when there is a body, then the body. Sent as Envoy's own CORS filter
+    /// sends its answer (`encodeHeaders` from the request path), not through the local-reply
+    /// path, which costs more and would let a `local_reply_config` rewrite the answer.
+    pub fn send_response<'v>(
+        &mut self,
+        status: u32,
+        headers: impl ExactSizeIterator<Item = (&'static str, &'v str)>,
+        body: &[u8],
+    ) {
+        let mut status_buf = [0; 20];
+        let status = decimal(status as usize, &mut status_buf);
+        let mut length_buf = [0; 20];
+        let length = decimal(body.len(), &mut length_buf);
+        let line = |name: &[u8], value: &[u8]| ModuleHttpHeader {
+            key_ptr: name.as_ptr(),
+            key_length: name.len(),
+            value_ptr: value.as_ptr(),
+            value_length: value.len(),
         };
-        // SAFETY: `envoy` is the running hook's stream; the header array, the strings it points
-        // to and the body are alive during the call, which copies them. A details buffer of
-        // length 0 makes Envoy use its default details.
+        let empty = line(&[], &[]);
+        let mut lines = Scratch::new(headers.len() + 2, empty);
+        let slots = lines.as_mut_slice();
+        slots[0] = line(b":status", status);
+        let mut n = 1;
+        for ((name, value), slot) in headers.zip(slots[1..].iter_mut()) {
+            *slot = line(name.as_bytes(), value.as_bytes());
+            n += 1;
+        }
+        if !body.is_empty() {
+            slots[n] = line(b"content-length", length);
+            n += 1;
+        }
+        let lines = &slots[..n];
+        // SAFETY: `envoy` is the running hook's stream; the header array and the bytes it
+        // points to (`'static` names, the reply's values, the two stack buffers) are alive during
+        // each call, which copies them.
         unsafe {
-            abi::envoy_dynamic_module_callback_http_send_response(
+            abi::envoy_dynamic_module_callback_http_send_response_headers(
                 self.envoy,
-                status,
-                headers.as_ptr(),
-                headers.len(),
-                module_buffer(body),
-                no_details,
-            )
+                lines.as_ptr(),
+                lines.len(),
+                body.is_empty(),
+            );
+            if !body.is_empty() {
+                abi::envoy_dynamic_module_callback_http_send_response_data(
+                    self.envoy,
+                    module_buffer(body),
+                    true,
+                );
+            }
         }
     }
 

@@ -106,7 +106,7 @@ pub fn outcome(policy: &Policy, req: &Req) -> Outcome {
             headers: r
                 .headers
                 .iter()
-                .map(|(n, v)| (n.to_string(), v.clone()))
+                .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
             body: String::from_utf8(r.body.clone())
                 .unwrap_or_else(|_| format!("(not UTF-8) {:?}", r.body)),
