@@ -37,7 +37,22 @@ impl Drop for CorsFilter {
     }
 }
 
-impl Context for CorsFilter {}
+impl Context for CorsFilter {
+    /// The answer of a read this request sent itself while waiting for it.
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some(worker) = &self.worker else { return };
+        let Some(store) = &worker.store else { return };
+        let woken =
+            store.on_read_answer(token_id, num_headers, body_size, worker.metrics.as_deref());
+        wake(worker, woken, self.context_id);
+    }
+}
 
 impl HttpContext for CorsFilter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -131,6 +146,30 @@ pub fn request_step<'w>(worker: &'w Worker, context_id: u32, stream: &Waiter) ->
         store.wait(context_id, Rc::clone(stream));
     }
     Some(step)
+}
+
+/// Runs each woken request's decision again in its own context, then
+/// resumes it, answers it, or leaves it waiting; then returns to the
+/// context `current` the host called.
+pub fn wake(worker: &Worker, woken: Vec<(u32, Waiter)>, current: u32) {
+    for (id, stream) in woken {
+        if hostcalls::set_effective_context(id).is_err() {
+            continue; // The request is gone.
+        }
+        let resumed = match request_step(worker, id, &stream) {
+            Some(Step::Wait) => continue,
+            Some(Step::Reply(reply)) if send(&reply) => Ok(()),
+            Some(Step::Reply(_) | Step::Continue | Step::ReadBody) | None => {
+                hostcalls::resume_http_request()
+            }
+        };
+        if let Err(status) = resumed {
+            log::warn!("cannot resume a request that waited for its rules: {status:?}");
+        }
+    }
+    if let Err(status) = hostcalls::set_effective_context(current) {
+        log::warn!("cannot return to the current context: {status:?}");
+    }
 }
 
 /// Answers the current context's request with the filter's own reply;
