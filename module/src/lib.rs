@@ -8,7 +8,7 @@
 //! `bucket-cors`, with the plugin configuration JSON as a `google.protobuf.StringValue`.
 //!
 //! Layers, each importing only the ones below it: `hooks` (the exported entry points) ->
-//! `config`, `filter` -> `metrics` -> `host` (safe calls into Envoy) -> `abi` (declarations).
+//! `config`, `filter`, `store` -> `metrics` -> `host` (safe calls into Envoy) -> `abi` (declarations).
 
 // A panic must not unwind into Envoy, and with `panic = "abort"` it would end Envoy's process,
 // taking every connection with it: the hooks catch panics, which needs unwinding. The
@@ -27,3 +27,4 @@ mod filter;
 mod hooks;
 mod host;
 mod metrics;
+mod store;
