@@ -1019,8 +1019,14 @@ fn istio_rules_from_store_reads_through_the_signing_cluster_it_adds() {
     let plugin = to_json(label, &docs[1]["spec"]["pluginConfig"]);
     let policy = accept(label, &serde_json::to_vec(&plugin).unwrap());
     let source = policy.rules_source().expect("rules_source");
-    let cluster = to_json(label, &docs[0]["spec"]["configPatches"][0]["patch"]["value"]);
-    assert_eq!(cluster["name"], *source.cluster, "{label}: the cluster read from");
+    let cluster = to_json(
+        label,
+        &docs[0]["spec"]["configPatches"][0]["patch"]["value"],
+    );
+    assert_eq!(
+        cluster["name"], *source.cluster,
+        "{label}: the cluster read from"
+    );
     let options = &cluster["typed_extension_protocol_options"]
         ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
     let filters: Vec<&str> = options["http_filters"]
@@ -1037,7 +1043,10 @@ fn istio_rules_from_store_reads_through_the_signing_cluster_it_adds() {
         ]
     );
     let provider = &options["http_filters"][0]["typed_config"]["credential_provider"];
-    assert_eq!(provider["environment_credential_provider"], serde_json::json!({}));
+    assert_eq!(
+        provider["environment_credential_provider"],
+        serde_json::json!({})
+    );
     assert!(
         !plugin.to_string().to_lowercase().contains("secret"),
         "{label}: no credential in the plugin configuration"
