@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (the bench driver: scenarios, bootstraps, backend)
+from rules_store import RulesStore  # noqa: E402  (a store of bucket rules, docs/spec.md §8)
 
 
 def totals(dump):
@@ -61,58 +62,6 @@ def drive(port, scenario, n):
     finally:
         c.close()
     return seen
-
-
-class RulesStore:
-    """A store's `GET /<bucket>?cors` for `store:` kinds (docs/spec.md §8): `photos` holds the
-    benchmarked rule as an S3 document, every other bucket none (404). A thread of this
-    process; the filter reads it once, during the warm-up, and serves every measured request
-    from its cache (refresh_seconds is a day)."""
-
-    DOCUMENT = ("<CORSConfiguration><CORSRule>"
-                + "".join(f"<AllowedOrigin>{o}</AllowedOrigin>" for o in bench.PHOTOS_RULE["AllowedOrigin"])
-                + "".join(f"<AllowedMethod>{m}</AllowedMethod>" for m in bench.PHOTOS_RULE["AllowedMethod"])
-                + "".join(f"<AllowedHeader>{h}</AllowedHeader>" for h in bench.PHOTOS_RULE["AllowedHeader"])
-                + "".join(f"<ExposeHeader>{h}</ExposeHeader>" for h in bench.PHOTOS_RULE["ExposeHeader"])
-                + f"<MaxAgeSeconds>{bench.PHOTOS_RULE['MaxAgeSeconds']}</MaxAgeSeconds>"
-                + "</CORSRule></CORSConfiguration>").encode()
-
-    def __init__(self):
-        import http.server
-        import threading
-        doc, reads = self.DOCUMENT, []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                reads.append(self.path)
-                status, body = (200, doc) if self.path == "/photos?cors" else (404, b"<Error/>")
-                self.send_response(status)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.reads = reads
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def plugin_config(self):
-        return json.dumps({"endpoints": ["s3.example.internal"], "path_style": True, "buckets": {},
-                           "rules_source": {"cluster": "rules-store", "authority": "127.0.0.1",
-                                            "refresh_seconds": 86400}})
-
-    def add_cluster(self, bootstrap_path):
-        """The bootstrap of bench.py plus the cluster the reads go to."""
-        j = json.loads(Path(bootstrap_path).read_text())
-        addr = {"socket_address": {"address": "127.0.0.1", "port_value": self.port}}
-        j["static_resources"]["clusters"].append({
-            "name": "rules-store", "type": "STATIC", "connect_timeout": "1s",
-            "load_assignment": {"cluster_name": "rules-store",
-                                "endpoints": [{"lb_endpoints": [{"endpoint": {"address": addr}}]}]}})
-        Path(bootstrap_path).write_text(json.dumps(j))
 
 
 def measure(run, spec, scenarios, n, warm, idle, out_dir):

@@ -37,7 +37,22 @@ impl Drop for CorsFilter {
     }
 }
 
-impl Context for CorsFilter {}
+impl Context for CorsFilter {
+    /// The answer of a read this request sent itself while waiting for it.
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some(worker) = &self.worker else { return };
+        let Some(store) = &worker.store else { return };
+        let woken =
+            store.on_read_answer(token_id, num_headers, body_size, worker.metrics.as_deref());
+        wake(worker, woken, self.context_id);
+    }
+}
 
 impl HttpContext for CorsFilter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -45,10 +60,8 @@ impl HttpContext for CorsFilter {
             return Action::Continue;
         };
         match request_step(worker, self.context_id, &self.stream) {
-            Some(Step::Reply(reply)) if send(&reply) => Action::Pause,
-            Some(Step::Wait) => Action::Pause,
-            Some(Step::Reply(_)) => Action::Continue,
-            Some(Step::Continue | Step::ReadBody) | None => Action::Continue,
+            Next::Answered | Next::Wait => Action::Pause,
+            Next::Go => Action::Continue,
         }
     }
 
@@ -112,25 +125,65 @@ impl HttpContext for CorsFilter {
     }
 }
 
+/// What the request phase left the glue to do.
+pub enum Next {
+    /// Let the request go on (its headers could not be read, too).
+    Go,
+    /// The filter answered it.
+    Answered,
+    /// It waits for its bucket's rules (the store keeps it).
+    Wait,
+}
+
 /// Runs the request phase of the stream of `context_id` (the host's current
-/// context) on its request headers; `None` when they cannot be read. A
-/// request that must wait is kept by the store until its read ends.
-pub fn request_step<'w>(worker: &'w Worker, context_id: u32, stream: &Waiter) -> Option<Step<'w>> {
-    let headers = read(MapType::HttpRequestHeaders)?;
+/// context) on its request headers and sends its reply, if any. A request
+/// that must wait is kept by the store until its read ends.
+pub fn request_step(worker: &Worker, context_id: u32, stream: &Waiter) -> Next {
+    let Some(headers) = read(MapType::HttpRequestHeaders) else {
+        return Next::Go;
+    };
     let lookup = |bucket: &str| match &worker.store {
         Some(store) => store.lookup(bucket, context_id, worker.metrics.as_deref()),
         None => Lookup::Unavailable,
     };
-    let step = stream.borrow_mut().on_request_headers(
+    let mut state = stream.borrow_mut();
+    let step = state.on_request_headers(
         &worker.policy,
         lookup,
         headers.iter().map(|(n, v)| (n, v)),
         |c| worker.count(c),
     );
-    if let (Step::Wait, Some(store)) = (&step, &worker.store) {
-        store.wait(context_id, Rc::clone(stream));
+    match step {
+        Step::Reply(reply) if send(&reply) => Next::Answered,
+        Step::Wait => {
+            if let Some(store) = &worker.store {
+                store.wait(context_id, Rc::clone(stream));
+            }
+            Next::Wait
+        }
+        Step::Reply(_) | Step::Continue | Step::ReadBody => Next::Go,
     }
-    Some(step)
+}
+
+/// Runs each woken request's decision again in its own context, then
+/// resumes it, answers it, or leaves it waiting; then returns to the
+/// context `current` the host called.
+pub fn wake(worker: &Worker, woken: Vec<(u32, Waiter)>, current: u32) {
+    for (id, stream) in woken {
+        if hostcalls::set_effective_context(id).is_err() {
+            continue; // The request is gone.
+        }
+        let resumed = match request_step(worker, id, &stream) {
+            Next::Wait | Next::Answered => continue,
+            Next::Go => hostcalls::resume_http_request(),
+        };
+        if let Err(status) = resumed {
+            log::warn!("cannot resume a request that waited for its rules: {status:?}");
+        }
+    }
+    if let Err(status) = hostcalls::set_effective_context(current) {
+        log::warn!("cannot return to the current context: {status:?}");
+    }
 }
 
 /// Answers the current context's request with the filter's own reply;

@@ -4,10 +4,10 @@
 //! rules and wakes the requests that waited for them.
 
 use crate::changes::ChangeFeed;
-use crate::filter::{request_step, send, CorsFilter};
+use crate::filter::{wake, CorsFilter};
 use crate::metrics::Metrics;
-use crate::store::{Waiter, Worker};
-use bucket_cors_core::{configure, Counter, Step};
+use crate::store::Worker;
+use bucket_cors_core::{configure, Counter};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType, LogLevel};
@@ -32,29 +32,6 @@ impl CorsRoot {
             changes: None,
         }
     }
-
-    /// Runs each woken request's decision again in its own context, then
-    /// resumes it, answers it, or leaves it waiting.
-    fn wake(&self, worker: &Worker, woken: Vec<(u32, Waiter)>) {
-        for (id, stream) in woken {
-            if hostcalls::set_effective_context(id).is_err() {
-                continue; // The request is gone.
-            }
-            let resumed = match request_step(worker, id, &stream) {
-                Some(Step::Wait) => continue,
-                Some(Step::Reply(reply)) if send(&reply) => Ok(()),
-                Some(Step::Reply(_) | Step::Continue | Step::ReadBody) | None => {
-                    hostcalls::resume_http_request()
-                }
-            };
-            if let Err(status) = resumed {
-                log::warn!("cannot resume a request that waited for its rules: {status:?}");
-            }
-        }
-        if let Err(status) = hostcalls::set_effective_context(self.context_id) {
-            log::warn!("cannot return to the root context: {status:?}");
-        }
-    }
 }
 
 impl Context for CorsRoot {
@@ -69,7 +46,7 @@ impl Context for CorsRoot {
         let Some(store) = &worker.store else { return };
         let woken =
             store.on_read_answer(token_id, num_headers, body_size, worker.metrics.as_deref());
-        self.wake(worker, woken);
+        wake(worker, woken, self.context_id);
     }
 }
 
@@ -120,7 +97,7 @@ impl RootContext for CorsRoot {
         let Some(worker) = &self.worker else { return };
         let Some(store) = &worker.store else { return };
         let woken = store.send_reads(worker.metrics.as_deref());
-        self.wake(worker, woken);
+        wake(worker, woken, self.context_id);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {

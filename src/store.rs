@@ -1,7 +1,9 @@
 //! The cache of store rules of one VM (docs/spec.md §8) and the host calls
-//! around it: the root context sends the reads the cache hands out (on a
-//! one-millisecond tick armed when a read is queued, so a read never dies
-//! with the request that asked for it) and wakes the requests that waited.
+//! around it. A request waiting for its bucket's first read sends it itself
+//! (no delay); the root context sends every other read (background
+//! refreshes, and a read whose sender went away: the host drops a context's
+//! reads with it) on a one-millisecond tick armed when one is queued. Whoever
+//! gets the answer wakes the requests that waited.
 
 use crate::changes::ChangeFeed;
 use crate::metrics::Metrics;
@@ -22,6 +24,9 @@ pub struct Store {
     waiting: RefCell<HashMap<u32, Waiter>>,
     /// Reads sent, by the host's token.
     reads: RefCell<HashMap<u32, Box<str>>>,
+    /// The read each waiting request sent itself, by context id: the host
+    /// drops it if the request goes away, and someone else must send it.
+    own_reads: RefCell<HashMap<u32, u32>>,
     tick_armed: Cell<bool>,
     /// Changes through this gateway, to and from the other VMs.
     changes: Option<Rc<ChangeFeed>>,
@@ -36,25 +41,43 @@ impl Store {
             cache: RefCell::new(RulesCache::new(source)),
             waiting: RefCell::new(HashMap::new()),
             reads: RefCell::new(HashMap::new()),
+            own_reads: RefCell::new(HashMap::new()),
             tick_armed: Cell::new(false),
             changes,
         }
     }
 
-    /// The cache's answer for `bucket`, `context_id` kept as the waiter.
-    /// Arms the tick when the lookup queued a read.
+    /// The cache's answer for `bucket`, `context_id` (the host's current
+    /// context) kept as the waiter. A request that waits for its bucket's
+    /// first read sends it itself, at once; any other queued read (a
+    /// background refresh) goes on the root context's tick.
     pub fn lookup(&self, bucket: &str, context_id: u32, metrics: Option<&Metrics>) -> Lookup {
-        let lookup =
-            self.cache
-                .borrow_mut()
-                .lookup(bucket, now_ms(), || context_id, |c| count(metrics, c));
+        let mut cache = self.cache.borrow_mut();
+        let lookup = cache.lookup(bucket, now_ms(), || context_id, |c| count(metrics, c));
+        let own = matches!(lookup, Lookup::Wait) && cache.take_read(bucket);
+        let source = cache.source().clone();
+        drop(cache);
+        if own {
+            match send(&source, bucket) {
+                Ok(token) => {
+                    self.reads.borrow_mut().insert(token, bucket.into());
+                    self.own_reads.borrow_mut().insert(context_id, token);
+                }
+                Err(()) => self.cache.borrow_mut().requeue(bucket),
+            }
+        }
+        self.arm_tick();
+        lookup
+    }
+
+    /// Arms the root context's tick when reads are queued.
+    fn arm_tick(&self) {
         if self.cache.borrow().has_reads() && !self.tick_armed.replace(true) {
             if let Err(status) = hostcalls::set_tick_period(TICK) {
                 log::warn!("cannot arm the tick that sends rules reads: {status:?}");
                 self.tick_armed.set(false);
             }
         }
-        lookup
     }
 
     /// Keeps a paused request until its bucket's read ends.
@@ -62,9 +85,18 @@ impl Store {
         self.waiting.borrow_mut().insert(context_id, stream);
     }
 
-    /// A paused request ended (the client left): nothing to wake.
+    /// A request ended: nothing to wake; a read it sent itself and that is
+    /// still out dies with it in the host, so it is queued again for the
+    /// root context.
     pub fn forget_waiter(&self, context_id: u32) {
         self.waiting.borrow_mut().remove(&context_id);
+        let Some(token) = self.own_reads.borrow_mut().remove(&context_id) else {
+            return;
+        };
+        if let Some(bucket) = self.reads.borrow_mut().remove(&token) {
+            self.cache.borrow_mut().requeue(&bucket);
+            self.arm_tick();
+        }
     }
 
     /// Drops `bucket`'s cached answer in every VM of this Envoy: its rules
@@ -95,24 +127,11 @@ impl Store {
                 break;
             };
             let source = self.cache.borrow().source().clone();
-            let path = RulesSource::read_path(&bucket);
-            let headers = vec![
-                (":method", "GET"),
-                (":path", path.as_str()),
-                (":authority", &source.authority),
-            ];
-            let timeout = Duration::from_millis(u64::from(source.timeout_ms));
-            match hostcalls::dispatch_http_call(&source.cluster, headers, None, vec![], timeout) {
+            match send(&source, &bucket) {
                 Ok(token) => {
                     self.reads.borrow_mut().insert(token, bucket);
                 }
-                Err(status) => {
-                    log::warn!(
-                        "cannot send the read of bucket {bucket:?}'s rules to cluster {:?}: {status:?}",
-                        source.cluster
-                    );
-                    woken.extend(self.answered(&bucket, ReadAnswer::Failed, metrics));
-                }
+                Err(()) => woken.extend(self.answered(&bucket, ReadAnswer::Failed, metrics)),
             }
         }
         self.tick_armed.set(false);
@@ -134,6 +153,7 @@ impl Store {
         let Some(bucket) = self.reads.borrow_mut().remove(&token) else {
             return Vec::new();
         };
+        self.own_reads.borrow_mut().retain(|_, t| *t != token);
         // The host gives no headers when the read failed (reset, timeout).
         let status = (num_headers > 0)
             .then(|| hostcalls::get_map_value_bytes(MapType::HttpCallResponseHeaders, ":status"))
@@ -179,6 +199,26 @@ impl Store {
             .filter_map(|id| waiting.remove(&id).map(|w| (id, w)))
             .collect()
     }
+}
+
+/// Sends the read of `bucket`'s rules (spec §8) from the host's current
+/// context; the host answers that context. A refusal is logged.
+fn send(source: &RulesSource, bucket: &str) -> Result<u32, ()> {
+    let path = RulesSource::read_path(bucket);
+    let headers = vec![
+        (":method", "GET"),
+        (":path", path.as_str()),
+        (":authority", &*source.authority),
+    ];
+    let timeout = Duration::from_millis(u64::from(source.timeout_ms));
+    hostcalls::dispatch_http_call(&source.cluster, headers, None, vec![], timeout).map_err(
+        |status| {
+            log::warn!(
+                "cannot send the read of bucket {bucket:?}'s rules to cluster {:?}: {status:?}",
+                source.cluster
+            );
+        },
+    )
 }
 
 /// The policy a stream decides with, and its VM's cache when the policy

@@ -1007,3 +1007,48 @@ fn proxy_100_continue_in_front_of_a_stripping_filter_is_caught() {
         );
     }
 }
+
+/// The Istio recipe for rules read from the store (docs/spec.md §8): its pluginConfig is
+/// accepted and reads through the cluster its EnvoyFilter adds, a cluster that signs each
+/// read with Envoy's `aws_request_signing` (credentials from the environment only).
+#[test]
+fn istio_rules_from_store_reads_through_the_signing_cluster_it_adds() {
+    let label = "examples/istio/rules-from-store.yaml";
+    let docs = yaml_docs(label, &read(label));
+    assert_eq!(docs.len(), 2, "{label}: an EnvoyFilter and a WasmPlugin");
+    let plugin = to_json(label, &docs[1]["spec"]["pluginConfig"]);
+    let policy = accept(label, &serde_json::to_vec(&plugin).unwrap());
+    let source = policy.rules_source().expect("rules_source");
+    let cluster = to_json(
+        label,
+        &docs[0]["spec"]["configPatches"][0]["patch"]["value"],
+    );
+    assert_eq!(
+        cluster["name"], *source.cluster,
+        "{label}: the cluster read from"
+    );
+    let options = &cluster["typed_extension_protocol_options"]
+        ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+    let filters: Vec<&str> = options["http_filters"]
+        .as_array()
+        .expect("http_filters")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            "envoy.filters.http.aws_request_signing",
+            "envoy.filters.http.upstream_codec"
+        ]
+    );
+    let provider = &options["http_filters"][0]["typed_config"]["credential_provider"];
+    assert_eq!(
+        provider["environment_credential_provider"],
+        serde_json::json!({})
+    );
+    assert!(
+        !plugin.to_string().to_lowercase().contains("secret"),
+        "{label}: no credential in the plugin configuration"
+    );
+}

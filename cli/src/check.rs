@@ -4,7 +4,8 @@
 //! (docs/spec.md §7), what a tenant is about to PUT: S3 or OSS XML (it
 //! starts with `<`), or the AWS CLI's JSON (`{"CORSRules": [...]}`).
 //! A valid file prints `NAME: valid (...)` (`NAME: valid rules document
-//! (...)`) on stdout and its lints, one `warning: NAME: ...` line each, on
+//! (...)`; with `rules_source`, docs/spec.md §8, also where other buckets'
+//! rules are read from) on stdout and its lints, one `warning: NAME: ...` line each, on
 //! stderr; an invalid one prints `NAME: invalid plugin configuration, N
 //! errors:` (`invalid rules document`) and then every error, one per line,
 //! on stderr (the same text the filter logs). Lints fail the run only with
@@ -58,8 +59,17 @@ pub fn run(paths: &[String], deny_warnings: bool) -> Report {
         let checked = match kind {
             Kind::Config => policy::compile(&bytes).map(|policy| {
                 let lints = policy.lints();
+                let mut summary = count(policy.bucket_count(), "bucket");
+                if let Some(source) = policy.rules_source() {
+                    let _ = write!(
+                        summary,
+                        "; every other bucket's rules read from cluster {:?}, refreshed every {} s",
+                        source.cluster,
+                        source.refresh_ms / 1_000
+                    );
+                }
                 Valid {
-                    summary: count(policy.bucket_count(), "bucket"),
+                    summary,
                     lints: describe_lints(name, &lints),
                     warnings: lints.len(),
                 }

@@ -190,6 +190,30 @@ fn check_reads_stdin_and_reports_each_file() {
         .contains(&format!("{bad}: invalid plugin configuration, 4 errors:")));
     assert!(r.stderr.contains("cannot read /nonexistent/config.json: "));
 
+    // With rules_source (docs/spec.md §8): where the other buckets' rules come from; its
+    // settings are judged with the rest.
+    let store = r#"{"buckets": {}, "rules_source": {"cluster": "objstore-signed"}}"#;
+    let r = run(&["check", "-"], Some(store));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            0,
+            "<stdin>: valid (0 buckets; every other bucket's rules read from cluster \"objstore-signed\", refreshed every 60 s)\n"
+        )
+    );
+    let r = run(
+        &["check", "-"],
+        Some(r#"{"rules_source": {"cluster": "s", "timeout_ms": 0, "max_buckets": 0}}"#),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("2 errors:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("rules_source.timeout_ms 0: is out of range 1 to 60000"),
+        "{}",
+        r.stderr
+    );
+
     let r = run(&["check", "-"], Some(r#"{"buckets": {}}"#));
     assert_eq!(
         (r.code, r.stdout.as_str()),

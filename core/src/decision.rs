@@ -66,12 +66,6 @@ impl ReplyValue<'_> {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The value owned: for a reply decided with rules the policy does not
-    /// hold (a bucket's rules from the store, kept by the cache).
-    fn into_owned(self) -> ReplyValue<'static> {
-        ReplyValue(Cow::Owned(self.0.into_owned()))
-    }
 }
 
 impl std::ops::Deref for ReplyValue<'_> {
@@ -122,12 +116,14 @@ impl Policy {
     /// Decides with `rules_source` (spec §8): a bucket `buckets` lists keeps
     /// its rules; any other gets what `lookup` (the cache of store rules)
     /// says, `default` when the store holds none. Without `rules_source`,
-    /// [`Policy::decide`].
-    pub fn decide_with_store(
-        &self,
+    /// [`Policy::decide`]. The store's rules are kept in `keep` for as long
+    /// as the decision borrows them, as a reply borrows the policy's.
+    pub(crate) fn decide_with_store<'a>(
+        &'a self,
         req: &Request<'_>,
         lookup: impl FnOnce(&str) -> Lookup,
-    ) -> Verdict<'_> {
+        keep: &'a mut Option<Arc<BucketCors>>,
+    ) -> Verdict<'a> {
         let Some(bucket) = self.addressing.resolve(req.authority, req.path) else {
             return Verdict::Decided(Decision::enforced(
                 self.ungoverned(),
@@ -140,7 +136,7 @@ impl Policy {
         }
         Verdict::Decided(match lookup(&bucket) {
             Lookup::Known(KnownRules(Some(cors))) => {
-                self.decide_bucket(req, Some(&cors)).into_owned()
+                self.decide_bucket(req, Some(&*keep.insert(cors)))
             }
             Lookup::Known(KnownRules(None)) => self.decide_bucket(req, cors),
             Lookup::Unavailable => self.unavailable(req),
@@ -275,33 +271,6 @@ impl<'p> Decision<'p> {
             action,
             outcome,
             reported: None,
-        }
-    }
-
-    /// The decision with every reply value owned (see [`ReplyValue::into_owned`]).
-    fn into_owned(self) -> Decision<'static> {
-        Decision {
-            action: self.action.into_owned(),
-            outcome: self.outcome,
-            reported: self.reported.map(Action::into_owned),
-        }
-    }
-}
-
-impl Action<'_> {
-    fn into_owned(self) -> Action<'static> {
-        match self {
-            Action::Ignore => Action::Ignore,
-            Action::Forward(plan) => Action::Forward(plan),
-            Action::Reply(reply) => Action::Reply(LocalReply {
-                status: reply.status,
-                headers: reply
-                    .headers
-                    .into_iter()
-                    .map(|(name, value)| (name, value.into_owned()))
-                    .collect(),
-                body: reply.body,
-            }),
         }
     }
 }

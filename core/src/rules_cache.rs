@@ -204,6 +204,23 @@ impl<W> RulesCache<W> {
         !self.queue.is_empty()
     }
 
+    /// Takes `bucket`'s queued read for the caller to send at once: a
+    /// request that waits for it sends it itself, sparing the tick's delay.
+    pub fn take_read(&mut self, bucket: &str) -> bool {
+        match self.queue.iter().position(|b| &**b == bucket) {
+            Some(at) => self.queue.remove(at).is_some(),
+            None => false,
+        }
+    }
+
+    /// A read handed out and never answered (its sender went away, and the
+    /// host dropped the read with it): queued again for someone else.
+    pub fn requeue(&mut self, bucket: &str) {
+        if self.slots.peek(bucket).is_some_and(|slot| slot.reading) {
+            self.queue.push_back(bucket.into());
+        }
+    }
+
     /// Records how `bucket`'s read ended at `now_ms`; returns the requests
     /// that waited for it, to be woken (each looks its bucket up again).
     /// Counts failed reads and refused documents through `count`, and logs
@@ -566,6 +583,26 @@ mod tests {
             Some("photos"),
             "the answer may predate the change: read again"
         );
+    }
+
+    #[test]
+    fn a_waiting_request_may_send_its_read_itself_and_an_abandoned_read_is_queued_again() {
+        let mut c = cache("");
+        let mut n = Vec::new();
+        look(&mut c, "photos", 0, 1, &mut n);
+        look(&mut c, "other", 0, 2, &mut n);
+        assert!(c.take_read("photos"));
+        assert!(!c.take_read("photos"), "taken once");
+        assert_eq!(c.next_read().as_deref(), Some("other"));
+        assert_eq!(c.next_read(), None);
+        c.requeue("photos");
+        assert_eq!(c.next_read().as_deref(), Some("photos"));
+        assert_eq!(
+            c.answered("photos", ReadAnswer::Status(200, RULES), 1, |_| {}),
+            [1]
+        );
+        c.requeue("photos");
+        assert_eq!(c.next_read(), None, "answered: nothing to send again");
     }
 
     #[test]

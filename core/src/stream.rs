@@ -5,12 +5,14 @@
 //! The glue reads and writes headers, pauses, resumes and sends the reply;
 //! nothing here talks to a host.
 
+use crate::compile::BucketCors;
 use crate::cors_api::CorsApiCall;
 use crate::{
     Action, Counter, HeaderOp, LocalReply, Lookup, Outcome, Policy, Request, ResponsePlan, Single,
     Verdict,
 };
 use std::fmt;
+use std::sync::Arc;
 
 /// What a stream remembers between its request and its response.
 #[derive(Debug, Default)]
@@ -24,6 +26,9 @@ pub struct Stream {
     cors_api: Option<CorsApiCall>,
     /// The request waits for its bucket's rules: nothing of it may pass.
     waiting: bool,
+    /// The bucket's rules from the store (spec §8), kept while this
+    /// request's reply borrows them.
+    store_rules: Option<Arc<BucketCors>>,
 }
 
 /// What the glue does after the request headers; a reply borrows the
@@ -46,9 +51,10 @@ impl Stream {
     /// The request phase (docs/spec.md §2–§4, §8): decides (asking `lookup`,
     /// the cache of store rules, for a bucket `buckets` does not list),
     /// counts the outcome through `count`, logs a report-only bucket's
-    /// verdict (debug). A reply borrows the policy (`'p`).
+    /// verdict (debug). A reply borrows the policy, or the store's rules this
+    /// stream keeps (`'p`).
     pub fn on_request_headers<'p, 'h, I, N, V>(
-        &mut self,
+        &'p mut self,
         policy: &'p Policy,
         lookup: impl FnOnce(&str) -> Lookup,
         headers: I,
@@ -60,7 +66,7 @@ impl Stream {
         V: AsRef<[u8]> + ?Sized + 'h,
     {
         let request = Request::from_headers(headers);
-        let verdict = policy.decide_with_store(&request, lookup);
+        let verdict = policy.decide_with_store(&request, lookup, &mut self.store_rules);
         self.waiting = matches!(verdict, Verdict::Wait);
         let Verdict::Decided(decision) = verdict else {
             return Step::Wait;
@@ -271,11 +277,12 @@ mod tests {
         "rules_source": {"cluster": "store", "retry_seconds": 3}}"#;
 
     fn step(headers: &[(&str, &str)], lookup: Lookup) -> (Step<'static>, Vec<Counter>, bool) {
-        // Leaked: the step's reply borrows the policy, and the test reads it after.
+        // Leaked: the step's reply borrows the policy and the stream, and the
+        // test reads it after.
         let policy: &'static Policy = Box::leak(Box::new(
             Policy::from_json(STORE_CONFIG.as_bytes()).unwrap(),
         ));
-        let mut stream = Stream::default();
+        let stream: &'static mut Stream = Box::leak(Box::default());
         let mut counted = Vec::new();
         let mut asked = false;
         let step = stream.on_request_headers(
@@ -305,6 +312,21 @@ mod tests {
         assert!(matches!(step, Step::Reply(r) if r.status == 200));
         assert_eq!(counted, [Counter::PreflightAllowed]);
         assert!(!asked);
+    }
+
+    #[test]
+    fn spec_8_a_bucket_buckets_does_not_list_is_answered_by_its_store_rules() {
+        let doc = b"<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>60</MaxAgeSeconds></CORSRule></CORSConfiguration>";
+        let rules = crate::StoreRules::from_xml(doc, None).unwrap().into_cors();
+        let known = Lookup::Known(crate::KnownRules(Some(Arc::new(rules))));
+        let (step, counted, asked) = step(&PREFLIGHT, known);
+        let Step::Reply(reply) = step else {
+            panic!("{step:?}")
+        };
+        assert_eq!(reply.status, 200);
+        assert!(reply.headers.contains(&("access-control-max-age", "60".into())));
+        assert_eq!(counted, [Counter::PreflightAllowed]);
+        assert!(asked);
     }
 
     #[test]

@@ -73,6 +73,25 @@ pub const METRICS_SUCCESS: u32 = 0;
 pub const CONTINUE: u32 = 0;
 pub const STOP_ITERATION: u32 = 1;
 
+/// `..._on_http_filter_request_body_status_StopIterationAndBuffer` and `_StopIterationNoBuffer`.
+pub const STOP_ITERATION_AND_BUFFER: u32 = 1;
+pub const STOP_ITERATION_NO_BUFFER: u32 = 3;
+
+/// `envoy_dynamic_module_type_http_body_type`: the chunk of the running body hook, and what
+/// earlier `StopIterationAndBuffer` answers kept.
+pub const RECEIVED_REQUEST_BODY: u32 = 0;
+pub const BUFFERED_REQUEST_BODY: u32 = 1;
+
+/// `envoy_dynamic_module_type_http_callout_init_result_Success` and
+/// `envoy_dynamic_module_type_http_callout_result_Success`.
+pub const CALLOUT_INIT_SUCCESS: u32 = 0;
+pub const CALLOUT_SUCCESS: u32 = 0;
+
+/// `envoy_dynamic_module_type_http_filter_scheduler_module_ptr` and its configuration-level
+/// twin: Envoy's scheduler objects, which the module creates, commits events to and deletes.
+pub type FilterSchedulerPtr = *mut c_void;
+pub type ConfigSchedulerPtr = *mut c_void;
+
 extern "C" {
     pub fn envoy_dynamic_module_callback_log(level: u32, message: ModuleBuffer);
     pub fn envoy_dynamic_module_callback_log_enabled(level: u32) -> bool;
@@ -129,4 +148,60 @@ extern "C" {
         data: ModuleBuffer,
         end_stream: bool,
     );
+
+    /// The body of `body_type` as Envoy's slices; `result` has room for
+    /// [`envoy_dynamic_module_callback_http_get_body_chunks_size`] of them.
+    pub fn envoy_dynamic_module_callback_http_get_body_chunks(
+        filter: FilterEnvoyPtr,
+        body_type: u32,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    pub fn envoy_dynamic_module_callback_http_get_body_chunks_size(
+        filter: FilterEnvoyPtr,
+        body_type: u32,
+    ) -> usize;
+    /// Whether the running body hook's chunk is the buffered body itself (then it is not also
+    /// a new chunk).
+    pub fn envoy_dynamic_module_callback_http_received_buffered_request_body(
+        filter: FilterEnvoyPtr,
+    ) -> bool;
+    /// Resumes a request a `StopIteration` paused (ignored when it already goes on).
+    pub fn envoy_dynamic_module_callback_http_filter_continue_decoding(filter: FilterEnvoyPtr);
+
+    /// A scheduler posting events to the stream's worker; its hook runs only while the stream
+    /// exists. The module deletes it; `commit` may be called from any thread.
+    pub fn envoy_dynamic_module_callback_http_filter_scheduler_new(
+        filter: FilterEnvoyPtr,
+    ) -> FilterSchedulerPtr;
+    pub fn envoy_dynamic_module_callback_http_filter_scheduler_commit(
+        scheduler: FilterSchedulerPtr,
+        event_id: u64,
+    );
+    pub fn envoy_dynamic_module_callback_http_filter_scheduler_delete(
+        scheduler: FilterSchedulerPtr,
+    );
+
+    /// A scheduler posting events to the main thread, for the configuration.
+    pub fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(
+        config: ConfigEnvoyPtr,
+    ) -> ConfigSchedulerPtr;
+    pub fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
+        scheduler: ConfigSchedulerPtr,
+        event_id: u64,
+    );
+    pub fn envoy_dynamic_module_callback_http_filter_config_scheduler_delete(
+        scheduler: ConfigSchedulerPtr,
+    );
+    /// An HTTP request to `cluster` owned by the configuration (main thread), through the
+    /// cluster's upstream filters; Envoy writes its id to `callout_id` on success only, and
+    /// answers it in `on_http_filter_config_http_callout_done`.
+    pub fn envoy_dynamic_module_callback_http_filter_config_http_callout(
+        config: ConfigEnvoyPtr,
+        callout_id: *mut u64,
+        cluster: ModuleBuffer,
+        headers: *const ModuleHttpHeader,
+        headers_length: usize,
+        body: ModuleBuffer,
+        timeout_ms: u64,
+    ) -> u32;
 }

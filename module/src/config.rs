@@ -1,13 +1,17 @@
 //! The filter configuration: the plugin configuration compiled once (main thread) by the core's
-//! configure flow, and the counters, shared read-only by every worker's streams.
+//! configure flow, the counters, and with `rules_source` the cache of store rules, shared by
+//! every worker's streams (the cache behind its lock).
 
 use crate::host::ConfigHost;
 use crate::metrics::Metrics;
+use crate::store::Store;
 use bucket_cors_core::{configure, Policy};
 
 pub struct Config {
     pub policy: Policy,
     pub metrics: Option<Metrics>,
+    /// With `rules_source`: the process's cache of store rules (spec §8).
+    pub store: Option<Store>,
 }
 
 /// Every worker reads the one `Config` at once through a raw pointer, which the compiler cannot
@@ -27,6 +31,14 @@ impl Config {
                 metrics.increment_on_config(host, counter);
             }
         })?;
-        Some(Config { policy, metrics })
+        let store = match policy.rules_source() {
+            Some(source) => Some(Store::new(source, host)?),
+            None => None,
+        };
+        Some(Config {
+            policy,
+            metrics,
+            store,
+        })
     }
 }

@@ -10,8 +10,10 @@
 
 use crate::abi::{self, ConfigEnvoyPtr, EnvoyBuffer, EnvoyHttpHeader, FilterEnvoyPtr};
 use crate::config::Config;
-use crate::filter::Filter;
-use crate::host::{envoy_bytes, install_logger, log, ConfigHost, FilterHost, Level};
+use crate::filter::{Body, Filter};
+use crate::host::{
+    callout_answer, envoy_bytes, install_logger, log, ConfigHost, FilterHost, Level,
+};
 use std::ffi::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null;
@@ -112,7 +114,7 @@ unsafe fn stream<'a>(stream: *const c_void) -> Option<(&'a Config, &'a mut Filte
 pub extern "C" fn envoy_dynamic_module_on_http_filter_request_headers(
     envoy: FilterEnvoyPtr,
     filter: *const c_void,
-    _end_of_stream: bool,
+    end_of_stream: bool,
 ) -> u32 {
     guard("request_headers", abi::CONTINUE, || {
         // SAFETY: Envoy passes the pointer `filter_new` returned for this stream.
@@ -120,7 +122,7 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_request_headers(
             return abi::CONTINUE;
         };
         let mut host = FilterHost { envoy };
-        if filter.on_request_headers(config, &mut host) {
+        if filter.on_request_headers(config, &mut host, end_of_stream) {
             abi::CONTINUE
         } else {
             abi::STOP_ITERATION
@@ -136,25 +138,104 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_response_headers(
 ) -> u32 {
     guard("response_headers", abi::CONTINUE, || {
         // SAFETY: Envoy passes the pointer `filter_new` returned for this stream.
-        if let Some((_, filter)) = unsafe { stream(filter) } {
-            filter.on_response_headers(&mut FilterHost { envoy });
+        if let Some((config, filter)) = unsafe { stream(filter) } {
+            filter.on_response_headers(config, &mut FilterHost { envoy });
         }
         abi::CONTINUE
     })
 }
 
-// The hooks below must exist for Envoy 1.40 to load the module; this filter has nothing to do
-// in them (it starts no callout, stream or scheduled event, and never buffers), so each only
-// returns its `Continue` and cannot panic.
+// ------------------------- rules from the store (spec §8) -------------------------------------
 
+/// A request body chunk: kept (`StopIterationAndBuffer`) while the stream waits for its
+/// bucket's rules or for the rest of a `PUT ?cors` body.
 #[no_mangle]
 pub extern "C" fn envoy_dynamic_module_on_http_filter_request_body(
-    _envoy: FilterEnvoyPtr,
-    _filter: *const c_void,
-    _end_of_stream: bool,
+    envoy: FilterEnvoyPtr,
+    filter: *const c_void,
+    end_of_stream: bool,
 ) -> u32 {
-    abi::CONTINUE
+    guard("request_body", abi::CONTINUE, || {
+        // SAFETY: Envoy passes the pointer `filter_new` returned for this stream.
+        let Some((config, filter)) = (unsafe { stream(filter) }) else {
+            return abi::CONTINUE;
+        };
+        match filter.on_request_body(config, &mut FilterHost { envoy }, end_of_stream) {
+            Body::Continue => abi::CONTINUE,
+            Body::Buffer => abi::STOP_ITERATION_AND_BUFFER,
+            Body::Stop => abi::STOP_ITERATION_NO_BUFFER,
+        }
+    })
 }
+
+/// The event the cache committed when the read a paused stream waited for ended (the stream's
+/// worker thread; Envoy runs it only while the stream exists).
+#[no_mangle]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_scheduled(
+    envoy: FilterEnvoyPtr,
+    filter: *const c_void,
+    _event_id: u64,
+) {
+    guard("scheduled", (), || {
+        // SAFETY: Envoy passes the pointer `filter_new` returned for this stream.
+        if let Some((config, filter)) = unsafe { stream(filter) } {
+            filter.on_scheduled(config, &mut FilterHost { envoy });
+        }
+    })
+}
+
+/// The configuration's event (main thread): reads are queued; send them.
+#[no_mangle]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_config_scheduled(
+    envoy: ConfigEnvoyPtr,
+    config: *const c_void,
+    _event_id: u64,
+) {
+    guard("config_scheduled", (), || {
+        // SAFETY: `config` came from `config_new` and Envoy destroys it only after this hook.
+        let Some(config) = (unsafe { config.cast::<Config>().as_ref() }) else {
+            return;
+        };
+        if let Some(store) = &config.store {
+            store.send_reads(&ConfigHost { envoy }, config.metrics.as_ref());
+        }
+    })
+}
+
+/// A read of the store ended (main thread).
+#[no_mangle]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_config_http_callout_done(
+    envoy: ConfigEnvoyPtr,
+    config: *const c_void,
+    callout_id: u64,
+    result: u32,
+    headers: *const EnvoyHttpHeader,
+    headers_size: usize,
+    body_chunks: *const EnvoyBuffer,
+    body_chunks_size: usize,
+) {
+    guard("config_http_callout_done", (), || {
+        // SAFETY: `config` came from `config_new` and Envoy destroys it only after this hook.
+        let Some(config) = (unsafe { config.cast::<Config>().as_ref() }) else {
+            return;
+        };
+        // SAFETY: Envoy's arrays of the given sizes, valid during this hook; copied here.
+        let answer =
+            unsafe { callout_answer(result, headers, headers_size, body_chunks, body_chunks_size) };
+        if let Some(store) = &config.store {
+            store.callout_done(
+                &ConfigHost { envoy },
+                config.metrics.as_ref(),
+                callout_id,
+                answer,
+            );
+        }
+    })
+}
+
+// The hooks below must exist for Envoy 1.40 to load the module; this filter has nothing to do
+// in them (it starts no per-stream callout or stream, and never buffers a response), so each
+// only returns its `Continue` and cannot panic.
 
 #[no_mangle]
 pub extern "C" fn envoy_dynamic_module_on_http_filter_request_trailers(
@@ -247,14 +328,6 @@ pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_reset(
     _filter: *const c_void,
     _stream_id: u64,
     _reason: u32,
-) {
-}
-
-#[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_scheduled(
-    _envoy: FilterEnvoyPtr,
-    _filter: *const c_void,
-    _event_id: u64,
 ) {
 }
 

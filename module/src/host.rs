@@ -5,6 +5,7 @@
 #![allow(unsafe_code)]
 
 use crate::abi::{self, ConfigEnvoyPtr, EnvoyHttpHeader, FilterEnvoyPtr};
+use crate::abi::{ConfigSchedulerPtr, EnvoyBuffer, FilterSchedulerPtr};
 use crate::abi::{ModuleBuffer, ModuleHttpHeader};
 use std::marker::PhantomData;
 use std::ptr::null;
@@ -370,5 +371,218 @@ impl FilterHost {
                 1,
             )
         })
+    }
+}
+
+// ------------------ reads from the store and paused streams (spec §8) ------------------
+
+fn module_headers(headers: &[(&str, &str)]) -> Vec<ModuleHttpHeader> {
+    headers
+        .iter()
+        .map(|(name, value)| ModuleHttpHeader {
+            key_ptr: name.as_ptr(),
+            key_length: name.len(),
+            value_ptr: value.as_ptr(),
+            value_length: value.len(),
+        })
+        .collect()
+}
+
+/// Envoy's answer to a callout that started: `InitResult` is Envoy's code when it refused to
+/// start one (`envoy_dynamic_module_type_http_callout_init_result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitResult(pub u32);
+
+impl ConfigHost {
+    /// A scheduler of events on the main thread (`None` if Envoy gives none).
+    pub fn scheduler(&self) -> Option<ConfigScheduler> {
+        // SAFETY: `envoy` is the configuration of the running hook.
+        let ptr = unsafe {
+            abi::envoy_dynamic_module_callback_http_filter_config_scheduler_new(self.envoy)
+        };
+        (!ptr.is_null()).then_some(ConfigScheduler(ptr))
+    }
+
+    /// Sends a body-less request to `cluster`; its id, answered in the configuration's
+    /// callout-done hook.
+    pub fn http_callout(
+        &self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        timeout_ms: u64,
+    ) -> Result<u64, InitResult> {
+        let headers = module_headers(headers);
+        let mut id = 0u64;
+        let no_body = ModuleBuffer {
+            ptr: null(),
+            length: 0,
+        };
+        // SAFETY: `envoy` is the configuration of the running main-thread hook; the cluster
+        // name, the header array and the strings it points to are alive during the call, which
+        // copies them; `id` is a valid place to write.
+        let code = unsafe {
+            abi::envoy_dynamic_module_callback_http_filter_config_http_callout(
+                self.envoy,
+                &mut id,
+                module_buffer(cluster.as_bytes()),
+                headers.as_ptr(),
+                headers.len(),
+                no_body,
+                timeout_ms,
+            )
+        };
+        if code == abi::CALLOUT_INIT_SUCCESS {
+            Ok(id)
+        } else {
+            Err(InitResult(code))
+        }
+    }
+}
+
+/// The configuration's scheduler: events committed from any thread run its scheduled hook on
+/// the main thread. Deleted when dropped (with the configuration).
+pub struct ConfigScheduler(ConfigSchedulerPtr);
+
+// SAFETY: Envoy's configuration scheduler may be committed to from any thread (it posts to the
+// main dispatcher); it is deleted once, by `Drop`, when the configuration that owns it goes.
+unsafe impl Send for ConfigScheduler {}
+// SAFETY: as above: `commit`, the only call through `&self`, is thread-safe in Envoy.
+unsafe impl Sync for ConfigScheduler {}
+
+impl ConfigScheduler {
+    pub fn commit(&self, event_id: u64) {
+        // SAFETY: the scheduler is alive until `Drop`, and commit may run on any thread.
+        unsafe {
+            abi::envoy_dynamic_module_callback_http_filter_config_scheduler_commit(self.0, event_id)
+        }
+    }
+}
+
+impl Drop for ConfigScheduler {
+    fn drop(&mut self) {
+        // SAFETY: created by `ConfigHost::scheduler`, deleted once, here.
+        unsafe { abi::envoy_dynamic_module_callback_http_filter_config_scheduler_delete(self.0) }
+    }
+}
+
+/// A stream's scheduler: an event committed from any thread runs the stream's scheduled hook
+/// on its worker, if the stream still exists. Deleted when dropped: whoever may commit to it
+/// from another thread must hold the lock under which it is dropped.
+pub struct FilterScheduler(FilterSchedulerPtr);
+
+// SAFETY: Envoy's filter scheduler holds a weak reference to its stream and the worker's
+// dispatcher, so committing from another thread is what it is for; it is deleted once, in
+// `Drop`.
+unsafe impl Send for FilterScheduler {}
+
+impl FilterScheduler {
+    pub fn commit(&self, event_id: u64) {
+        // SAFETY: the scheduler is alive until `Drop`.
+        unsafe { abi::envoy_dynamic_module_callback_http_filter_scheduler_commit(self.0, event_id) }
+    }
+}
+
+impl Drop for FilterScheduler {
+    fn drop(&mut self) {
+        // SAFETY: created by `FilterHost::scheduler`, deleted once, here.
+        unsafe { abi::envoy_dynamic_module_callback_http_filter_scheduler_delete(self.0) }
+    }
+}
+
+impl FilterHost {
+    /// A scheduler of events for this stream (`None` if Envoy gives none).
+    pub fn scheduler(&self) -> Option<FilterScheduler> {
+        // SAFETY: `envoy` is the stream of the running hook.
+        let ptr =
+            unsafe { abi::envoy_dynamic_module_callback_http_filter_scheduler_new(self.envoy) };
+        (!ptr.is_null()).then_some(FilterScheduler(ptr))
+    }
+
+    /// Resumes the request paused by a `StopIteration`.
+    pub fn continue_decoding(&mut self) {
+        // SAFETY: `envoy` is the stream of the running hook.
+        unsafe { abi::envoy_dynamic_module_callback_http_filter_continue_decoding(self.envoy) }
+    }
+
+    /// The request body Envoy holds: what earlier body hooks buffered, then the running body
+    /// hook's chunk (unless that chunk is the buffer itself).
+    pub fn request_body(&self) -> Vec<u8> {
+        // SAFETY: `envoy` is the stream of the running hook.
+        let chunk_is_buffer = unsafe {
+            abi::envoy_dynamic_module_callback_http_received_buffered_request_body(self.envoy)
+        };
+        let mut body = Vec::new();
+        self.body_chunks(abi::BUFFERED_REQUEST_BODY, &mut body);
+        if !chunk_is_buffer {
+            self.body_chunks(abi::RECEIVED_REQUEST_BODY, &mut body);
+        }
+        body
+    }
+
+    /// Appends the body `body_type` to `out` (nothing when Envoy has none).
+    fn body_chunks(&self, body_type: u32, out: &mut Vec<u8>) {
+        // SAFETY: `envoy` is the stream of the running hook.
+        let n = unsafe {
+            abi::envoy_dynamic_module_callback_http_get_body_chunks_size(self.envoy, body_type)
+        };
+        if n == 0 {
+            return;
+        }
+        let mut chunks = vec![
+            EnvoyBuffer {
+                ptr: null(),
+                length: 0
+            };
+            n
+        ];
+        // SAFETY: `chunks` has room for the `n` slices Envoy just counted on this thread, and
+        // nothing changes the body between the two calls.
+        let read = unsafe {
+            abi::envoy_dynamic_module_callback_http_get_body_chunks(
+                self.envoy,
+                body_type,
+                chunks.as_mut_ptr(),
+            )
+        };
+        if read {
+            for chunk in &chunks {
+                // SAFETY: Envoy's slices of the body, valid during the running hook, copied here.
+                out.extend_from_slice(unsafe { envoy_bytes(chunk.ptr, chunk.length) });
+            }
+        }
+    }
+}
+
+/// A callout's answer, copied out of Envoy's buffers: its `:status` and whole body, or `None`
+/// when it ended without a response (reset, response over the buffer limit) or without a
+/// readable status.
+///
+/// # Safety
+/// `headers` and `chunks` are Envoy's arrays of `headers_size` and `chunks_size` elements
+/// (or null), valid for the running callout-done hook.
+pub unsafe fn callout_answer(
+    result: u32,
+    headers: *const EnvoyHttpHeader,
+    headers_size: usize,
+    chunks: *const EnvoyBuffer,
+    chunks_size: usize,
+) -> Option<(u32, Vec<u8>)> {
+    if result != abi::CALLOUT_SUCCESS || headers.is_null() {
+        return None;
+    }
+    // SAFETY: the caller's contract; every pointer is Envoy's, valid during the hook.
+    unsafe {
+        let status = std::slice::from_raw_parts(headers, headers_size)
+            .iter()
+            .find(|h| envoy_bytes(h.key_ptr, h.key_length) == b":status")
+            .and_then(|h| std::str::from_utf8(envoy_bytes(h.value_ptr, h.value_length)).ok())
+            .and_then(|s| s.parse().ok())?;
+        let mut body = Vec::new();
+        if !chunks.is_null() {
+            for chunk in std::slice::from_raw_parts(chunks, chunks_size) {
+                body.extend_from_slice(envoy_bytes(chunk.ptr, chunk.length));
+            }
+        }
+        Some((status, body))
     }
 }

@@ -2,13 +2,16 @@
 //! as the proxy-wasm filter, behind a native glue that only moves bytes. The configuration is
 //! compiled once on Envoy's main thread by the core's configure flow and shared read-only with
 //! every worker; per stream the core's `Stream` decides, counts and logs, and the glue applies
-//! its reply or header edits. It never decides policy.
+//! its reply or header edits. With `rules_source` one cache of store rules serves the whole
+//! process: the main thread reads, paused streams resume on their workers. It never decides
+//! policy.
 //!
 //! Envoy loads it as module `bucket_cors_module` (`libbucket_cors_module.so`), filter name
 //! `bucket-cors`, with the plugin configuration JSON as a `google.protobuf.StringValue`.
 //!
 //! Layers, each importing only the ones below it: `hooks` (the exported entry points) ->
-//! `config`, `filter` -> `metrics` -> `host` (safe calls into Envoy) -> `abi` (declarations).
+//! `config`, `filter`, `store` -> `metrics` -> `host` (safe calls into Envoy) -> `abi`
+//! (declarations).
 
 // A panic must not unwind into Envoy, and with `panic = "abort"` it would end Envoy's process,
 // taking every connection with it: the hooks catch panics, which needs unwinding. The
@@ -27,3 +30,4 @@ mod filter;
 mod hooks;
 mod host;
 mod metrics;
+mod store;
