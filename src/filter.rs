@@ -46,11 +46,13 @@ impl Context for CorsFilter {
         body_size: usize,
         _num_trailers: usize,
     ) {
-        let Some(worker) = &self.worker else { return };
-        let Some(store) = &worker.store else { return };
-        let woken =
-            store.on_read_answer(token_id, num_headers, body_size, worker.metrics.as_deref());
-        wake(worker, woken, self.context_id);
+        read_answered(
+            self.worker.as_deref(),
+            token_id,
+            num_headers,
+            body_size,
+            self.context_id,
+        );
     }
 }
 
@@ -163,6 +165,21 @@ pub fn request_step(worker: &Worker, context_id: u32, stream: &Waiter) -> Next {
         }
         Step::Reply(_) | Step::Continue | Step::ReadBody => Next::Go,
     }
+}
+
+/// The answer of a read (`on_http_call_response` of whichever context sent
+/// it, `current`): records it and wakes the requests that waited for it.
+pub fn read_answered(
+    worker: Option<&Worker>,
+    token: u32,
+    num_headers: usize,
+    body_size: usize,
+    current: u32,
+) {
+    let Some(worker) = worker else { return };
+    let Some(store) = &worker.store else { return };
+    let woken = store.on_read_answer(token, num_headers, body_size, worker.metrics.as_deref());
+    wake(worker, woken, current);
 }
 
 /// Runs each woken request's decision again in its own context, then

@@ -4,7 +4,7 @@
 //! rules and wakes the requests that waited for them.
 
 use crate::changes::ChangeFeed;
-use crate::filter::{wake, CorsFilter};
+use crate::filter::{read_answered, wake, CorsFilter};
 use crate::metrics::Metrics;
 use crate::store::Worker;
 use bucket_cors_core::{configure, Counter};
@@ -42,11 +42,13 @@ impl Context for CorsRoot {
         body_size: usize,
         _num_trailers: usize,
     ) {
-        let Some(worker) = &self.worker else { return };
-        let Some(store) = &worker.store else { return };
-        let woken =
-            store.on_read_answer(token_id, num_headers, body_size, worker.metrics.as_deref());
-        wake(worker, woken, self.context_id);
+        read_answered(
+            self.worker.as_deref(),
+            token_id,
+            num_headers,
+            body_size,
+            self.context_id,
+        );
     }
 }
 

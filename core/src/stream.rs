@@ -324,7 +324,9 @@ mod tests {
             panic!("{step:?}")
         };
         assert_eq!(reply.status, 200);
-        assert!(reply.headers.contains(&("access-control-max-age", "60".into())));
+        assert!(reply
+            .headers
+            .contains(&("access-control-max-age", "60".into())));
         assert_eq!(counted, [Counter::PreflightAllowed]);
         assert!(asked);
     }
