@@ -27,7 +27,7 @@ fn index(c: Counter) -> usize {
 
 /// A value for each counter of `counters::ALL`, in its order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts(pub [u64; 8]);
+pub struct Counts(pub [u64; ALL.len()]);
 
 impl Counts {
     pub fn add(&mut self, c: Counter, n: u64) {
