@@ -141,14 +141,20 @@ impl Drop for Stack {
     }
 }
 
-/// The README's curl transcripts: each `$ curl ...` line in a fenced block with the answer
-/// lines under it (until the block ends or the next `$`).
+/// The curl transcripts of the README's quick start (the demo configuration this stack
+/// runs; other sections' transcripts run other configurations): each `$ curl ...` line in a
+/// fenced block with the answer lines under it (until the block ends or the next `$`).
 fn readme_transcripts() -> Vec<(String, Vec<String>)> {
     let readme = fs::read_to_string(repo_root().join("README.md")).expect("README.md");
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut fenced = false;
     let mut current: Option<(String, Vec<String>)> = None;
-    for line in readme.lines() {
+    let quick_start = readme
+        .lines()
+        .skip_while(|l| *l != "## Quick start")
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "));
+    for line in quick_start {
         if line.starts_with("```") {
             fenced = !fenced;
             out.extend(current.take());
