@@ -132,7 +132,19 @@ impl Garage {
         .unwrap_or_else(|| panic!("Garage's RPC did not answer in 30 s; log:\n{}", self.log()));
         let node = node.trim();
         let node_id = node.split('@').next().unwrap_or(node);
-        self.cli(&["layout", "assign", "-z", "dc1", "-c", "1G", node_id]);
+        // `node id` reads the node's key from disk; the layout needs its RPC port, which the
+        // server may not have opened yet ("Connection refused"): retry, bounded.
+        wait_until(Duration::from_secs(20), || {
+            self.try_cli(&["layout", "assign", "-z", "dc1", "-c", "1G", node_id])
+                .ok()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "cannot assign Garage's layout; log:
+{}",
+                self.log()
+            )
+        });
         self.cli(&["layout", "apply", "--version", "1"]);
         let created = self.cli(&["key", "create", "bucket-cors-integration"]);
         self.key = parse_key(&created);
