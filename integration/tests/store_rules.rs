@@ -26,7 +26,7 @@ use bucket_cors_spec::{
 };
 use bucket_cors_testkit::bootstrap::{Cluster, UPSTREAM};
 use bucket_cors_testkit::client::{send, RawRequest, Response};
-use bucket_cors_testkit::{Build, Envoy};
+use bucket_cors_testkit::{Build, Envoy, EnvoyOptions};
 use serde_json::json;
 
 /// The refresh period of every scenario: short, so that "within the refresh period" is seconds.
@@ -721,5 +721,53 @@ fn f_random_bucket_names_are_bounded_store_reads() {
         statuses.get(&403),
         Some(&NAMES),
         "no such bucket: no rules, `default` (none)"
+    );
+}
+
+/// Spec §8: a change through the gateway drops the bucket's cached answer "in this whole
+/// Envoy". The Wasm filter has one cache per worker (per VM), so the worker that saw the
+/// PutBucketCors tells the others (a shared queue per VM); the module's cache is the process's.
+/// Four workers, each with the bucket's "no rules" answer cached, then a PUT through Envoy:
+/// every preflight after it, on fresh connections spread over the workers, gets the new rule.
+#[test]
+fn g_a_change_through_one_worker_reaches_every_worker_at_once() {
+    const WORKERS: u32 = 4;
+    const CONNECTIONS: usize = 40;
+    let garage = Garage::start(&["photos"]);
+    let options = EnvoyOptions {
+        concurrency: WORKERS,
+        ..envoy_options(&garage)
+    };
+    // A day's refresh: only the change feed can make the other workers read again.
+    let config = plugin_config(rules_source(86_400, json!({})));
+    let envoy =
+        Envoy::start_with(&config, garage.s3_addr(), &options).unwrap_or_else(|e| panic!("{e}"));
+    let addr = envoy.addr();
+    for _ in 0..CONNECTIONS {
+        assert_refused(
+            &preflight(addr, "photos", ALLOWED),
+            "no rules in the store yet",
+        );
+    }
+    let cached_by = counter(&envoy, c::STORE_READ);
+    if Build::from_env() == Build::Wasm {
+        assert!(
+            cached_by >= 2,
+            "the first preflights reached {cached_by} worker(s): the scenario needs several"
+        );
+    }
+    let put = put_rules(&garage, &envoy, "photos", &[ALLOWED]);
+    assert!(put.ok, "aws s3api put-bucket-cors through Envoy: {put:?}");
+    let answers: Vec<u16> = (0..CONNECTIONS)
+        .map(|_| preflight(addr, "photos", ALLOWED).status)
+        .collect();
+    let read_after = counter(&envoy, c::STORE_READ) - cached_by;
+    eprintln!(
+        "g: {WORKERS} workers; {cached_by} cache(s) held \"no rules\"; after the PUT: {answers:?}, \
+         {read_after} read(s)"
+    );
+    assert!(
+        answers.iter().all(|s| *s == 200),
+        "a worker kept its stale answer after the change: {answers:?}"
     );
 }
