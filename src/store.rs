@@ -19,6 +19,8 @@ use std::time::{Duration, UNIX_EPOCH};
 pub type Waiter = Rc<RefCell<bucket_cors_core::Stream>>;
 
 pub struct Store {
+    /// Where and how reads go.
+    source: RulesSource,
     cache: RefCell<RulesCache<u32>>,
     /// Paused requests by context id.
     waiting: RefCell<HashMap<u32, Waiter>>,
@@ -38,6 +40,7 @@ const TICK: Duration = Duration::from_millis(1);
 impl Store {
     pub fn new(source: &RulesSource, changes: Option<Rc<ChangeFeed>>) -> Self {
         Store {
+            source: source.clone(),
             cache: RefCell::new(RulesCache::new(source)),
             waiting: RefCell::new(HashMap::new()),
             reads: RefCell::new(HashMap::new()),
@@ -55,10 +58,9 @@ impl Store {
         let mut cache = self.cache.borrow_mut();
         let lookup = cache.lookup(bucket, now_ms(), || context_id, |c| count(metrics, c));
         let own = matches!(lookup, Lookup::Wait) && cache.take_read(bucket);
-        let source = cache.source().clone();
         drop(cache);
         if own {
-            match send(&source, bucket) {
+            match send(&self.source, bucket) {
                 Ok(token) => {
                     self.reads.borrow_mut().insert(token, bucket.into());
                     self.own_reads.borrow_mut().insert(context_id, token);
@@ -126,8 +128,7 @@ impl Store {
             let Some(bucket) = self.cache.borrow_mut().next_read() else {
                 break;
             };
-            let source = self.cache.borrow().source().clone();
-            match send(&source, &bucket) {
+            match send(&self.source, &bucket) {
                 Ok(token) => {
                     self.reads.borrow_mut().insert(token, bucket);
                 }
