@@ -5,8 +5,7 @@
 
 use crate::compile::Policy;
 use crate::decision::LocalReply;
-use crate::document::StoreRules;
-use crate::error::{ConfigError, ConfigErrors, ErrorKind};
+use crate::error::ErrorKind;
 use crate::error_body::error_document;
 use crate::names;
 use crate::request::Request;
@@ -48,15 +47,7 @@ impl Policy {
         call: &CorsApiCall,
         body: &[u8],
     ) -> Option<LocalReply<'static>> {
-        let max = self.rules_source.as_ref()?.max_document_bytes;
-        let errors = if body.len() > max {
-            ConfigErrors(vec![ConfigError {
-                at: String::new(),
-                kind: ErrorKind::DocumentLargerThan(body.len(), max),
-            }])
-        } else {
-            StoreRules::from_xml(body, None).err()?
-        };
+        let errors = self.rules_source.as_ref()?.read_document(body).err()?;
         let code = if errors.iter().any(|e| is_shape(&e.kind)) {
             "MalformedXML"
         } else {

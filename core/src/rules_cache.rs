@@ -7,7 +7,6 @@
 //! a scheduler): the cache keeps it and gives it back when the read ends.
 
 use crate::compile::BucketCors;
-use crate::document::StoreRules;
 use crate::outcome::Counter;
 use crate::rules_source::{is_s3_bucket_name, RulesSource};
 use foldhash::fast::{FixedState, RandomState};
@@ -122,11 +121,6 @@ impl<W> RulesCache<W> {
         }
     }
 
-    /// The settings the cache was made with.
-    pub fn source(&self) -> &RulesSource {
-        &self.source
-    }
-
     /// The number of cached buckets.
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -239,12 +233,10 @@ impl<W> RulesCache<W> {
             return Vec::new();
         };
         slot.reading = false;
-        match outcome {
+        let known = match outcome {
             Judged::Known(known) => {
-                slot.known = known;
-                slot.stale = false;
-                slot.next_read_at = now_ms.saturating_add(refresh_ms);
                 slot.refused_digest = None;
+                Some(known)
             }
             Judged::Refused(errors, digest) => {
                 count(Counter::StoreDocumentRefused);
@@ -256,9 +248,7 @@ impl<W> RulesCache<W> {
                     );
                 }
                 slot.refused_digest = Some(digest);
-                slot.known = Known::Rules(Arc::clone(&self.no_rules));
-                slot.stale = false;
-                slot.next_read_at = now_ms.saturating_add(refresh_ms);
+                Some(Known::Rules(Arc::clone(&self.no_rules)))
             }
             Judged::Failed(why) => {
                 count(Counter::StoreReadFailed);
@@ -281,7 +271,13 @@ impl<W> RulesCache<W> {
                         }
                     );
                 }
+                None
             }
+        };
+        if let Some(known) = known {
+            slot.known = known;
+            slot.stale = false;
+            slot.next_read_at = now_ms.saturating_add(refresh_ms);
         }
         if std::mem::take(&mut slot.reread) {
             slot.next_read_at = now_ms;
@@ -335,23 +331,11 @@ impl<W> RulesCache<W> {
             ReadAnswer::Status(status, body) => (status, body),
         };
         match status {
-            200 => {
-                let digest = FixedState::with_seed(0).hash_one(body);
-                if body.len() > self.source.max_document_bytes {
-                    let error = crate::error::ConfigError {
-                        at: String::new(),
-                        kind: crate::error::ErrorKind::DocumentLargerThan(
-                            body.len(),
-                            self.source.max_document_bytes,
-                        ),
-                    };
-                    return Judged::Refused(vec![error], digest);
-                }
-                match StoreRules::from_xml(body, None) {
-                    Ok(rules) => Judged::Known(Known::Rules(Arc::new(rules.into_cors()))),
-                    Err(errors) => Judged::Refused(errors.0, digest),
-                }
-            }
+            200 => match self.source.read_document(body) {
+                Ok(rules) => Judged::Known(Known::Rules(Arc::new(rules.into_cors()))),
+                // Hashed only when refused: to log each refused document once.
+                Err(errors) => Judged::Refused(errors.0, FixedState::with_seed(0).hash_one(body)),
+            },
             404 => Judged::Known(Known::NoRules),
             other => Judged::Failed(format!("status {other}")),
         }

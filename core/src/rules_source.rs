@@ -2,7 +2,8 @@
 //! bucket's rules from its store. Read with the configuration, validated
 //! with its other errors, into settings the cache and the glues use as is.
 
-use crate::error::{ConfigError, ErrorKind};
+use crate::document::StoreRules;
+use crate::error::{ConfigError, ConfigErrors, ErrorKind};
 use serde::Deserialize;
 
 /// The configuration's `rules_source`, as written.
@@ -142,6 +143,18 @@ impl RulesSource {
     /// `retry_seconds`, for the 503's `Retry-After`.
     pub fn retry_seconds(&self) -> u64 {
         self.retry_ms / 1_000
+    }
+
+    /// A rules document from the store, or on its way there in a `PUT ?cors`
+    /// (spec §8): at most `max_document_bytes`, then judged as section 7 says.
+    pub(crate) fn read_document(&self, body: &[u8]) -> Result<StoreRules, ConfigErrors> {
+        if body.len() > self.max_document_bytes {
+            return Err(ConfigErrors(vec![ConfigError {
+                at: String::new(),
+                kind: ErrorKind::DocumentLargerThan(body.len(), self.max_document_bytes),
+            }]));
+        }
+        StoreRules::from_xml(body, None)
     }
 
     /// The read of `bucket`'s rules: `GET /<bucket>?cors` (spec §8).
