@@ -108,8 +108,7 @@ impl HttpContext for CorsFilter {
             return Action::Continue;
         };
         if let Some(store) = self.worker.as_ref().and_then(|w| w.store.as_ref()) {
-            let status = headers.iter().find(|(n, _)| n == ":status");
-            if let Some(bucket) = status.and_then(|(_, v)| stream.changed_bucket(v)) {
+            if let Some(bucket) = stream.changed_bucket(headers.iter().map(|(n, v)| (n, v))) {
                 store.changed(bucket);
             }
         }

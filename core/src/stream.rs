@@ -139,10 +139,19 @@ impl Stream {
     }
 
     /// The bucket whose cached answer to drop, once the store answered a
-    /// `PUT`/`DELETE ?cors` with `status` (spec §8: 2xx).
-    pub fn changed_bucket(&self, status: &[u8]) -> Option<&str> {
+    /// `PUT`/`DELETE ?cors` with the response `headers` (their `:status`
+    /// 2xx, spec §8).
+    pub fn changed_bucket<'h, I, N, V>(&self, headers: I) -> Option<&str>
+    where
+        I: IntoIterator<Item = (&'h N, &'h V)>,
+        N: AsRef<[u8]> + ?Sized + 'h,
+        V: AsRef<[u8]> + ?Sized + 'h,
+    {
         let call = self.cors_api.as_ref()?;
-        status.starts_with(b"2").then_some(&*call.bucket)
+        let (_, status) = headers
+            .into_iter()
+            .find(|(name, _)| name.as_ref() == b":status")?;
+        status.as_ref().starts_with(b"2").then_some(&*call.bucket)
     }
 }
 
@@ -390,6 +399,11 @@ mod tests {
         );
     }
 
+    /// Response headers with this `:status`, as a glue hands them over.
+    fn status(code: &'static str) -> [(&'static str, &'static str); 2] {
+        [(":status", code), ("content-length", "0")]
+    }
+
     #[test]
     fn spec_8_a_put_of_the_cors_subresource_is_judged_before_the_store_sees_it() {
         let policy = Policy::from_json(STORE_CONFIG.as_bytes()).unwrap();
@@ -407,7 +421,7 @@ mod tests {
         assert_eq!(reply.map(|r| r.status), Some(400));
         assert_eq!(counted, [Counter::StorePutRefused]);
         assert_eq!(
-            stream.changed_bucket(b"200"),
+            stream.changed_bucket(status("200")),
             None,
             "refused: nothing changed"
         );
@@ -422,8 +436,8 @@ mod tests {
         let ok = b"<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
         assert!(stream.on_request_body(&policy, ok, |_| {}).is_none());
         assert!(stream.edits_response());
-        assert_eq!(stream.changed_bucket(b"403"), None);
-        assert_eq!(stream.changed_bucket(b"200"), Some("photos"));
+        assert_eq!(stream.changed_bucket(status("403")), None);
+        assert_eq!(stream.changed_bucket(status("200")), Some("photos"));
 
         let delete = [(":method", "DELETE"), (":path", "/photos?cors")];
         let mut stream = Stream::default();
@@ -434,6 +448,6 @@ mod tests {
             |_| {},
         );
         assert!(matches!(s, Step::Continue));
-        assert_eq!(stream.changed_bucket(b"204"), Some("photos"));
+        assert_eq!(stream.changed_bucket(status("204")), Some("photos"));
     }
 }

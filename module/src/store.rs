@@ -174,13 +174,7 @@ impl Store {
     /// The response to a request forwarded by `stream`: a change of a bucket's rules the
     /// store accepted drops its cached answer (spec §8).
     pub fn on_response(&self, stream: &Stream, headers: &Headers<'_>) {
-        let Some(status) = headers
-            .pairs()
-            .find_map(|(name, value)| (name == b":status").then_some(value))
-        else {
-            return;
-        };
-        if let Some(bucket) = stream.changed_bucket(status) {
+        if let Some(bucket) = stream.changed_bucket(headers.pairs()) {
             lock(&self.reads).cache.forget(bucket);
         }
     }
