@@ -208,7 +208,7 @@ pub fn send(reply: &bucket_cors_core::LocalReply) -> bool {
     let headers = reply
         .headers
         .iter()
-        .map(|(name, value)| (*name, value.as_str()))
+        .map(|(name, value)| (*name, &**value))
         .collect();
     let body = (!reply.body.is_empty()).then_some(reply.body.as_slice());
     match hostcalls::send_http_response(reply.status, headers, body) {

@@ -16,7 +16,6 @@ use crate::response::ResponsePlan;
 use crate::rule::Miss;
 use crate::rules_cache::{KnownRules, Lookup};
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 
 /// `Vary` of every preflight answer (spec §3.7).
@@ -51,47 +50,12 @@ pub enum Action<'p> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalReply<'p> {
     pub status: u32,
-    pub headers: Vec<(&'static str, ReplyValue<'p>)>,
+    /// Each value borrows the policy's own text (a rule's rendered
+    /// methods, a constant); only what the request brings (the echoed
+    /// Origin, the requested headers) is owned, so an answer copies nothing a
+    /// rule already holds.
+    pub headers: Vec<(&'static str, Cow<'p, str>)>,
     pub body: Vec<u8>,
-}
-
-/// A header value of a [`LocalReply`]: the policy's own text (a rule's
-/// rendered methods, a constant) borrowed, and only what the request brings
-/// (the echoed Origin, the requested headers) owned, so an answer copies
-/// nothing a rule already holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyValue<'p>(Cow<'p, str>);
-
-impl ReplyValue<'_> {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for ReplyValue<'_> {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ReplyValue<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'p> From<&'p str> for ReplyValue<'p> {
-    fn from(value: &'p str) -> Self {
-        ReplyValue(Cow::Borrowed(value))
-    }
-}
-
-impl From<String> for ReplyValue<'_> {
-    fn from(value: String) -> Self {
-        ReplyValue(Cow::Owned(value))
-    }
 }
 
 /// The decision, or a wait for the store's answer (docs/spec.md §8).
@@ -339,11 +303,7 @@ fn preflight_reply<'p>(cors: &'p BucketCors, req: &Request<'_>) -> Result<LocalR
     let grant = grant_for(matched, raw, i);
     // Seven lines at most: the vector never grows.
     let mut headers = Vec::with_capacity(7);
-    headers.extend(
-        grant
-            .into_preflight_headers(rule, requested.into_joined())
-            .map(|(name, value)| (name, ReplyValue(value))),
-    );
+    headers.extend(grant.into_preflight_headers(rule, requested.into_joined()));
     headers.push((names::VARY, PREFLIGHT_VARY.into()));
     Ok(LocalReply {
         status: 200,

@@ -58,7 +58,7 @@ mod wildcard;
 
 pub use compile::{Policy, Source};
 pub use configure::configure;
-pub use decision::{Action, Decision, LocalReply, ReplyValue, Verdict};
+pub use decision::{Action, Decision, LocalReply, Verdict};
 pub use document::{RulesDocument, StoreRules, MAX_DOCUMENT_BYTES};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, OriginError};
 pub use explain::{Explanation, RuleCheck};

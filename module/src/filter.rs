@@ -166,9 +166,6 @@ impl Filter {
 
 /// Answers the request with the filter's own reply.
 fn answer(host: &mut FilterHost, reply: &LocalReply<'_>) {
-    let headers = reply
-        .headers
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()));
+    let headers = reply.headers.iter().map(|(name, value)| (*name, &**value));
     host.send_response(reply.status, headers, &reply.body);
 }
