@@ -3,20 +3,14 @@
 //! cache (`AWS_CLI`, default `~/.cache/bucket-cors/awscli-1.45.11/bin/aws`); a missing binary is
 //! a failure that says to run `make test-integration`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::garage::{Key, REGION};
 
 /// `AWS_CLI`, or the binary `make awscli` installs.
 pub fn aws_bin() -> PathBuf {
-    match std::env::var_os("AWS_CLI") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => {
-            let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
-            Path::new(&home).join(".cache/bucket-cors/awscli-1.45.11/bin/aws")
-        }
-    }
+    crate::tool_bin("AWS_CLI", "awscli-1.45.11/bin/aws")
 }
 
 /// What one `aws` run printed.

@@ -23,13 +23,7 @@ pub const ROOT_DOMAIN: &str = "s3.localhost";
 
 /// `GARAGE_BIN`, or the binary `make garage` installs.
 pub fn garage_bin() -> PathBuf {
-    match std::env::var_os("GARAGE_BIN") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => {
-            let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
-            Path::new(&home).join(".cache/bucket-cors/garage-2.5.0/bin/garage")
-        }
-    }
+    crate::tool_bin("GARAGE_BIN", "garage-2.5.0/bin/garage")
 }
 
 /// An access key of the store.

@@ -32,6 +32,18 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A test tool's binary: the path in the environment variable `var`, else where the Makefile
+/// installs it, `cached` under `~/.cache/bucket-cors`.
+pub fn tool_bin(var: &str, cached: &str) -> PathBuf {
+    match std::env::var_os(var) {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => {
+            let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
+            Path::new(&home).join(".cache/bucket-cors").join(cached)
+        }
+    }
+}
+
 /// A fresh directory under the system temp dir.
 pub fn temp_dir(what: &str) -> PathBuf {
     let nanos = SystemTime::now()
