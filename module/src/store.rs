@@ -75,7 +75,8 @@ impl Store {
     }
 
     /// A stream's lookup of `bucket` (worker thread): when it must wait, `pause` gives the
-    /// cache its waker; when a read was queued, the main thread is asked to send it.
+    /// cache its waker; when the queue of reads stops being empty, the main thread is asked to
+    /// send them (it sends every queued read when it runs).
     pub fn lookup(
         &self,
         bucket: &str,
@@ -85,6 +86,8 @@ impl Store {
     ) -> Lookup {
         let (lookup, queued) = {
             let mut reads = lock(&self.reads);
+            // A queue already holding reads has its event committed already.
+            let was_queued = reads.cache.has_reads();
             let lookup = reads.cache.lookup(
                 bucket,
                 now_ms(),
@@ -95,7 +98,7 @@ impl Store {
                     }
                 },
             );
-            (lookup, reads.cache.has_reads())
+            (lookup, !was_queued && reads.cache.has_reads())
         };
         if queued {
             self.scheduler.commit(SEND_READS);
